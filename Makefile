@@ -1,0 +1,53 @@
+# Hài Lòng: `make run` (install + demo school + serve) and `make test` (install + whole suite).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PORT ?= 5000
+APT_PACKAGES := chromium wrk poppler-utils fonts-dejavu-core
+
+.PHONY: install install-system run test test-faults bench lint format translations deploy clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+install: $(BIN)/python  ## Python packages (pinned) and compiled translations
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pybabel compile --statistics -d survey_app/translations
+
+install-system:  ## Debian packages the browser tests and benchmarks use (needs root)
+	@if ! command -v chromium >/dev/null || ! command -v wrk >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q $(APT_PACKAGES); \
+	  else sudo apt-get update -q && sudo apt-get install -y -q $(APT_PACKAGES); fi; fi
+
+run: install  ## Install, create the SQLite database and the demo school, serve on :$(PORT)
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	$(FLASK) run --port $(PORT)
+
+test: install install-system lint  ## The whole suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set)
+	$(BIN)/python -m pytest -q
+
+test-faults: install install-system  ## Fault injection: killed workers, database restarts, ...
+	$(BIN)/python -m pytest -q tests/faults --run-faults
+
+bench: install install-system  ## Benchmarks B1–B6 (see BENCHMARKS.md)
+	$(BIN)/python -m bench.run_all
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check survey_app tests bench
+
+format:
+	$(BIN)/ruff format survey_app tests bench
+	$(BIN)/ruff check --fix .
+
+translations:  ## Extract UI strings and update the catalogs
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o survey_app/translations/messages.pot .
+	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations
+
+deploy: install  ## Production step: migrate once (locked), before the workers start
+	$(BIN)/python -m survey_app.deploy
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,102 @@
+"""Hài Lòng: parent-satisfaction surveys for a school's one-stop desk."""
+
+import os
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from survey_app.config import CONFIGS, check_production
+from survey_app.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+
+
+def create_app(config: str | dict | None = None) -> Flask:
+    """Build the app: config -> extensions -> blueprints -> errors -> CLI."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+    )
+    load_config(app, config)
+    init_extensions(app)
+    register_blueprints(app)
+    from survey_app import errors, security, templating
+
+    errors.register(app)
+    security.register(app)
+    templating.register(app)
+    register_cli(app)
+    return app
+
+
+def load_config(app: Flask, config: str | dict | None) -> None:
+    overrides = config if isinstance(config, dict) else {}
+    name = (
+        config
+        if isinstance(config, str)
+        else overrides.get("APP_ENV", os.environ.get("APP_ENV", "development"))
+    )
+    app.config.from_object(CONFIGS[name])
+    app.config.update({k: v for k, v in overrides.items() if k != "APP_ENV"})
+    app.config["APP_ENV"] = name
+    if name == "production":
+        check_production(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["PROXY_FIX"]:
+        n = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_prefix=0)
+
+
+def init_extensions(app: Flask) -> None:
+    from survey_app import database
+
+    db.init_app(app)
+    database.configure_engine(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=os.path.join(app.root_path, "translations"),
+    )
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+    from survey_app.auth import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def register_blueprints(app: Flask) -> None:
+    from survey_app import models  # noqa: F401  every model, so Alembic sees every table
+    from survey_app.auth import bp as auth_bp
+    from survey_app.cases import bp as cases_bp
+    from survey_app.dossiers import bp as dossiers_bp
+    from survey_app.main import bp as main_bp
+    from survey_app.reports import bp as reports_bp
+    from survey_app.survey import bp as survey_bp
+
+    for bp in (main_bp, auth_bp, dossiers_bp, survey_bp, cases_bp, reports_bp):
+        app.register_blueprint(bp)
+
+
+def register_cli(app: Flask) -> None:
+    from survey_app.auth.cli import schools_cli, users_cli
+    from survey_app.cases.cli import notify_cli
+    from survey_app.demo import demo
+    from survey_app.dossiers.cli import dossiers_cli, procedures_cli
+    from survey_app.reports.cli import report_cli
+
+    for command in (
+        users_cli,
+        schools_cli,
+        procedures_cli,
+        dossiers_cli,
+        notify_cli,
+        report_cli,
+        demo,
+    ):
+        app.cli.add_command(command)

@@ -1,0 +1,49 @@
+"""Append-only audit trail: who did what to which row, when."""
+
+import json
+from datetime import datetime
+from typing import Any
+
+from flask_login import current_user
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from survey_app.extensions import db
+from survey_app.timeutil import utcnow
+
+
+class Audit(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    action: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[int | None] = mapped_column(index=True)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+def audit(
+    action: str,
+    entity: str,
+    entity_id: int | None = None,
+    *,
+    school_id: int | None = None,
+    user_id: int | None = None,
+    **detail: Any,
+) -> Audit:
+    """Add an audit row to the current transaction (the caller commits)."""
+    if user_id is None and getattr(current_user, "is_authenticated", False):
+        user_id = current_user.id
+    if school_id is None and getattr(current_user, "is_authenticated", False):
+        school_id = current_user.school_id
+    row = Audit(
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        school_id=school_id,
+        user_id=user_id,
+        detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+    )
+    db.session.add(row)
+    return row

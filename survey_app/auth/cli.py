@@ -1,0 +1,97 @@
+"""`flask users ...`: staff accounts."""
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from survey_app.audit import audit
+from survey_app.auth.models import Role, School, User
+from survey_app.auth.passwords import hash_password
+from survey_app.extensions import db
+
+ROLE_ALIASES = {"district": "office"}  # the plan's "Phòng GD&ĐT" is the oversight office
+
+
+@click.group("users")
+def users_cli():
+    """Staff accounts."""
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option(
+    "--role", required=True, type=click.Choice(["principal", "clerk", "office", "district"])
+)
+@click.option("--email", default=None, help="Mail address (the principal's gets case mail).")
+@click.option("--school", "school_code", default=None, help="School code (not for office).")
+@click.option("--full-name", default="", help="Full name shown in the timeline.")
+@click.password_option(prompt="Password", confirmation_prompt=True, hide_input=True)
+@with_appcontext
+def create_user(username, role, email, school_code, full_name, password):
+    """Create a staff account; the password is asked for (hidden, confirmed, pipeable)."""
+    role = Role(ROLE_ALIASES.get(role, role))
+    username = username.strip().lower()
+    if len(password) < 8:
+        raise click.ClickException("Password must have at least 8 characters.")
+    if db.session.scalars(select(User).where(User.username == username)).first():
+        raise click.ClickException(f"User {username!r} already exists.")
+    school = None
+    if role is Role.OFFICE:
+        if school_code:
+            raise click.ClickException("Office users belong to no school.")
+    else:
+        schools = db.session.scalars(
+            select(School).where(School.code == school_code) if school_code else select(School)
+        ).all()
+        if len(schools) != 1:
+            raise click.ClickException(
+                "Unknown school." if school_code else "Name the school with --school CODE."
+            )
+        school = schools[0]
+    user = User(
+        username=username,
+        role=role,
+        email=email,
+        full_name=full_name or username,
+        password_hash=hash_password(password),
+        school=school,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit("create", "user", user.id, school_id=school.id if school else None, role=role.value)
+    db.session.commit()
+    click.echo(f"Created {role.value} {username}" + (f" at {school.code}" if school else ""))
+
+
+@users_cli.command("list")
+@with_appcontext
+def list_users():
+    """One user a line: USERNAME<TAB>ROLE<TAB>SCHOOL<TAB>ACTIVE."""
+    for user in db.session.scalars(select(User).order_by(User.username)):
+        school = user.school.code if user.school else "-"
+        click.echo(f"{user.username}\t{user.role.value}\t{school}\t{int(user.active)}")
+
+
+@click.group("schools")
+def schools_cli():
+    """Schools."""
+
+
+@schools_cli.command("create")
+@click.argument("code")
+@click.argument("name")
+@click.option("--address", default=None)
+@with_appcontext
+def create_school(code, name, address):
+    """Create a school (with the usual procedures)."""
+    from survey_app.dossiers.procedures import seed_procedures
+
+    if db.session.scalars(select(School).where(School.code == code)).first():
+        raise click.ClickException(f"School {code!r} already exists.")
+    school = School(code=code, name=name, address=address)
+    db.session.add(school)
+    db.session.flush()
+    seed_procedures(school)
+    audit("create", "school", school.id, school_id=school.id)
+    db.session.commit()
+    click.echo(f"Created school {code}")

@@ -1,0 +1,31 @@
+"""Role checks for staff routes."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+
+
+def role_required(*roles: str) -> Callable:
+    """Require a logged-in user with one of `roles`; 403 for any other role."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = roles  # read by the route-walk test
+        return wrapped
+
+    return decorator
+
+
+def school_id_or_404() -> int:
+    """The current staff member's school; office users (no school) get 404 on school pages."""
+    if current_user.school_id is None:
+        abort(404)
+    return current_user.school_id

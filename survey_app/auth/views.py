@@ -1,0 +1,90 @@
+"""Login and logout."""
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from survey_app.audit import audit
+from survey_app.auth import bp
+from survey_app.auth.decorators import role_required
+from survey_app.auth.forms import LoginForm
+from survey_app.auth.models import User
+from survey_app.auth.passwords import verify_password
+from survey_app.extensions import db, limiter
+
+
+def safe_next(target: str | None) -> str | None:
+    """Accept `next` only as a path on this site (no scheme, no host, no // or \\)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or "\\" in target or any(c < " " for c in target):
+        return None
+    return target
+
+
+def home_for(user: User) -> str:
+    if user.has_role("clerk"):
+        return url_for("dossiers.register")
+    return url_for("reports.dashboard")
+
+
+def _login_username() -> str:
+    return (request.form.get("username") or "").strip().lower()[:64] or "-"
+
+
+def _failed(response) -> bool:
+    # Only failed attempts count towards the limit (a success answers 303).
+    return response.status_code != 303
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT"],
+    methods=["POST"],
+    deduct_when=_failed,
+    key_func=lambda: f"login-user:{_login_username()}",
+)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"], deduct_when=_failed)
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        username = form.username.data.strip().lower()
+        user = db.session.scalars(select(User).where(User.username == username)).first()
+        ok = verify_password(user.password_hash if user else None, form.password.data)
+        if ok and user.active:
+            session.clear()  # a fresh session at login (no fixation)
+            login_user(user)
+            audit("login", "user", user.id, school_id=user.school_id, user_id=user.id)
+            db.session.commit()
+            return redirect(safe_next(request.args.get("next")) or home_for(user), code=303)
+        current_app.logger.warning("failed login for %r from %s", username, request.remote_addr)
+        audit(
+            "login_failed",
+            "user",
+            user.id if user else None,
+            school_id=user.school_id if user else None,
+            user_id=None,
+            username=username,
+        )
+        db.session.commit()
+        flash(_("Tên đăng nhập hoặc mật khẩu không đúng."), "error")
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/logout", methods=["POST"])
+@role_required("principal", "clerk", "office")
+def logout():
+    """End the session everywhere: the old cookie's session version no longer matches."""
+    current_user.session_version += 1
+    audit("logout", "user", current_user.id)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"), code=303)

@@ -1,0 +1,86 @@
+"""Follow-up cases opened from dissatisfied responses, and their timelines."""
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey_app.auth.models import User, enum_column
+from survey_app.extensions import db
+from survey_app.survey.models import Response
+from survey_app.timeutil import utcnow
+
+
+class CaseStatus(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class RootCause(enum.StrEnum):
+    PROCEDURE_UNCLEAR = "procedure_unclear"
+    STAFF_ATTITUDE = "staff_attitude"
+    DELAY = "delay"
+    PAPERS = "papers"
+    FEES = "fees"
+    FACILITIES = "facilities"
+    OTHER = "other"
+
+
+class EventKind(enum.StrEnum):
+    NOTE = "note"
+    CALL = "call"
+    STATUS = "status"
+    PARENT = "parent"  # the parent's answer when the loop is closed
+
+
+class Case(db.Model):
+    __tablename__ = "follow_up_case"
+    __table_args__ = (
+        Index("ix_case_school_status", "school_id", "status"),
+        CheckConstraint(
+            "status NOT IN ('resolved', 'closed') OR "
+            "(resolution IS NOT NULL AND root_cause IS NOT NULL)",
+            name="resolution_required",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), unique=True)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    due_date: Mapped[date]
+    status: Mapped[CaseStatus] = mapped_column(
+        enum_column(CaseStatus, "case_status"), default=CaseStatus.OPEN
+    )
+    serious: Mapped[bool] = mapped_column(default=False)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    root_cause: Mapped[RootCause | None] = mapped_column(enum_column(RootCause, "root_cause"))
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    # Closing the loop: the parent's answer to "are you satisfied with how it was handled?"
+    parent_satisfied: Mapped[bool | None]
+    parent_answered_at: Mapped[datetime | None]
+
+    response: Mapped[Response] = relationship()
+    assignee: Mapped[User | None] = relationship()
+    events: Mapped[list["CaseEvent"]] = relationship(
+        back_populates="case", order_by="CaseEvent.at", cascade="all, delete-orphan"
+    )
+
+
+class CaseEvent(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("follow_up_case.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))  # None: the parent
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind, "event_kind"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    author: Mapped[User | None] = relationship()

@@ -1,0 +1,101 @@
+"""Configuration classes, read from the environment (and `.env` via python-dotenv)."""
+
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+WEAK_SECRETS = {"", "dev", "changeme", "secret", "change-me", "please-change-me"}
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'hai_long.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/")
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    # Failed survey-link lookups (unknown token / short code): per address and global cap.
+    SURVEY_LOOKUP_LIMIT = os.environ.get("SURVEY_LOOKUP_LIMIT", "20 per minute")
+    SURVEY_LOOKUP_GLOBAL_LIMIT = os.environ.get("SURVEY_LOOKUP_GLOBAL_LIMIT", "300 per minute")
+    LOGIN_LIMIT = "5 per minute"
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "hai-long@localhost")
+    MAIL_TIMEOUT = 10
+    # Try to deliver a case's mail right after the commit (in a thread, never blocking).
+    MAIL_SEND_AFTER_COMMIT = _bool("MAIL_SEND_AFTER_COMMIT", True)
+
+    TIMEZONE = "Asia/Ho_Chi_Minh"
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+
+    SESSION_COOKIE_NAME = "hl_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 64 * 1024
+    MAX_FORM_PARTS = 200
+    TRUSTED_HOSTS = [h for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h] or None
+    PROXY_FIX = int(os.environ.get("PROXY_FIX", "0"))
+    HSTS = False
+    # Test-only fault hooks (see survey views); never enabled outside tests.
+    FAULT_HOOKS = False
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-that-is-long-enough-0123456789"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    PUBLIC_BASE_URL = "http://localhost"
+    RATELIMIT_STORAGE_URI = "memory://"
+    MAIL_SEND_AFTER_COMMIT = False
+    ARGON2_FAST = True  # cheap hashes in tests; production uses OWASP parameters
+    FAULT_HOOKS = True
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_NAME = "__Host-hl_session"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    HSTS = True
+    PROXY_FIX = int(os.environ.get("PROXY_FIX", "1"))
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def check_production(config: dict) -> None:
+    """Refuse to start in production with a missing, default or short SECRET_KEY."""
+    key = config.get("SECRET_KEY") or ""
+    if key.lower() in WEAK_SECRETS or key == Config.SECRET_KEY or len(key.encode()) < 32:
+        raise RuntimeError(
+            "SECRET_KEY must be set to a random value of at least 32 bytes in production "
+            "(python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    if not config.get("TRUSTED_HOSTS"):
+        raise RuntimeError("TRUSTED_HOSTS must list the host names this site answers to.")

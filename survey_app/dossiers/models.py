@@ -1,0 +1,150 @@
+"""Procedures, dossiers, apology letters and the calendar of days off / make-up days."""
+
+import enum
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey_app.auth.models import School, User, enum_column
+from survey_app.extensions import db
+from survey_app.timeutil import utcnow
+
+# No 0/O, 1/I/L: a parent reading a printed slip cannot confuse them.
+SHORT_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_token() -> str:
+    """A survey token: 192 random bits, URL-safe."""
+    return secrets.token_urlsafe(24)
+
+
+def new_short_code() -> str:
+    return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(8))
+
+
+class IntakeChannel(enum.StrEnum):
+    COUNTER = "counter"
+    POSTAL = "postal"
+    ONLINE_L3 = "online_l3"
+    ONLINE_L4 = "online_l4"
+
+
+class ReturnChannel(enum.StrEnum):
+    COUNTER = "counter"
+    POSTAL = "postal"
+
+
+class DossierStatus(enum.StrEnum):
+    RECEIVED = "received"
+    RETURNED = "returned"
+    WITHDRAWN = "withdrawn"
+
+
+class DayKind(enum.StrEnum):
+    OFF = "off"  # an extra day off announced by the government
+    WORK = "work"  # a make-up working day (usually a Saturday)
+
+
+class Procedure(db.Model):
+    __table_args__ = (
+        UniqueConstraint("school_id", "code"),
+        CheckConstraint("working_days >= 0", name="working_days"),
+        CheckConstraint("online_level IS NULL OR online_level IN (3, 4)", name="online_level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    code: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str | None] = mapped_column(String(300))
+    working_days: Mapped[int]
+    online_level: Mapped[int | None]
+    active: Mapped[bool] = mapped_column(default=True)
+
+    school: Mapped[School] = relationship()
+
+
+class Dossier(db.Model):
+    __table_args__ = (
+        UniqueConstraint("school_id", "code"),
+        Index("ix_dossier_school_received", "school_id", "received_at"),
+        Index("ix_dossier_school_returned", "school_id", "returned_at"),
+        CheckConstraint("due_date >= received_on", name="due_after_receipt"),
+        CheckConstraint(
+            "(status = 'returned') = (returned_at IS NOT NULL)", name="returned_has_time"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    code: Mapped[str] = mapped_column(String(20))  # e.g. 2020-000123, per school and year
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedure.id"), index=True)
+    applicant_name: Mapped[str | None] = mapped_column(String(120))
+    applicant_phone: Mapped[str | None] = mapped_column(String(20))
+    student_name: Mapped[str] = mapped_column(String(120))
+    student_class: Mapped[str | None] = mapped_column(String(20))
+    intake_channel: Mapped[IntakeChannel] = mapped_column(
+        enum_column(IntakeChannel, "intake_channel")
+    )
+    return_channel: Mapped[ReturnChannel] = mapped_column(
+        enum_column(ReturnChannel, "return_channel"), default=ReturnChannel.COUNTER
+    )
+    received_at: Mapped[datetime]  # naive UTC
+    # The working day the clock starts from (after the cut-off hour: the next working day).
+    received_on: Mapped[date]
+    due_date: Mapped[date]
+    returned_at: Mapped[datetime | None]
+    status: Mapped[DossierStatus] = mapped_column(
+        enum_column(DossierStatus, "dossier_status"), default=DossierStatus.RECEIVED
+    )
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    withdrawn_at: Mapped[datetime | None]
+    withdraw_reason: Mapped[str | None] = mapped_column(String(500))
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    short_code: Mapped[str] = mapped_column(String(8), unique=True, default=new_short_code)
+    token_expires_at: Mapped[datetime | None]
+    personal_data_purged_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    school: Mapped[School] = relationship()
+    procedure: Mapped[Procedure] = relationship()
+    received_by: Mapped[User | None] = relationship(foreign_keys=[received_by_id])
+    returned_by: Mapped[User | None] = relationship(foreign_keys=[returned_by_id])
+    apology: Mapped["Apology | None"] = relationship(back_populates="dossier")
+
+    @property
+    def short_code_display(self) -> str:
+        return f"{self.short_code[:4]}-{self.short_code[4:]}"
+
+
+class Apology(db.Model):
+    """The written apology for a late dossier, with the new appointment date."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    new_due_date: Mapped[date]
+    channel: Mapped[str] = mapped_column(String(30))  # counter, postal, phone, email...
+    issued_at: Mapped[datetime]  # when it was sent to the parent (naive UTC)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    dossier: Mapped[Dossier] = relationship(back_populates="apology")
+
+
+class CalendarDay(db.Model):
+    """A day that differs from the default calendar (weekends + public holidays).
+
+    school_id NULL: set by the oversight office for all its schools.
+    """
+
+    __table_args__ = (UniqueConstraint("school_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    day: Mapped[date] = mapped_column(index=True)
+    kind: Mapped[DayKind] = mapped_column(enum_column(DayKind, "day_kind"))
+    note: Mapped[str] = mapped_column(String(200), default="")

@@ -1,0 +1,69 @@
+"""The usual administrative procedures of a school's one-stop desk (editable per school)."""
+
+from survey_app.dossiers.models import Procedure
+from survey_app.extensions import db
+
+# code, Vietnamese name, English name, working days, online level
+USUAL_PROCEDURES = (
+    (
+        "CHUYEN-TRUONG",
+        "Chuyển trường đối với học sinh trung học cơ sở",
+        "Transfer of a lower-secondary student",
+        3,
+        3,
+    ),
+    (
+        "BAN-SAO-VB",
+        "Cấp bản sao văn bằng, chứng chỉ từ sổ gốc",
+        "Certified copy of a diploma from the master register",
+        1,
+        4,
+    ),
+    (
+        "CHINH-SUA-VB",
+        "Chỉnh sửa nội dung văn bằng, chứng chỉ",
+        "Correction of a diploma or certificate",
+        5,
+        3,
+    ),
+    (
+        "XAC-NHAN-HS",
+        "Cấp giấy xác nhận học sinh đang học tại trường",
+        "Certificate of current enrolment",
+        1,
+        4,
+    ),
+    (
+        "MIEN-GIAM-HP",
+        "Xét, duyệt miễn, giảm học phí, hỗ trợ chi phí học tập",
+        "Tuition exemption or reduction",
+        10,
+        3,
+    ),
+    (
+        "TIEP-NHAN-HS",
+        "Tiếp nhận học sinh từ nước ngoài về nước",
+        "Admission of a student returning from abroad",
+        5,
+        None,
+    ),
+    ("XIN-HOC-LAI", "Xin học lại tại trường", "Re-admission", 3, None),
+    ("HO-SO-HOC-BA", "Cấp lại học bạ, hồ sơ học sinh", "Re-issue of a school record", 5, 3),
+)
+
+
+def seed_procedures(school) -> list[Procedure]:
+    """Add the usual procedures to a new school (the caller commits)."""
+    rows = [
+        Procedure(
+            school=school,
+            code=code,
+            name=name,
+            name_en=name_en,
+            working_days=days,
+            online_level=level,
+        )
+        for code, name, name_en, days, level in USUAL_PROCEDURES
+    ]
+    db.session.add_all(rows)
+    return rows

@@ -1,0 +1,53 @@
+"""Error pages that render without the database (no current_user, no queries)."""
+
+import contextlib
+import uuid
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from survey_app.extensions import db
+
+
+def _render(code: int, **context):
+    return render_template("errors/error.html", code=code, **context), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return _render(400, reason="csrf")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        response = error.get_response()
+        body, code = _render(error.code or 500)
+        response.set_data(body)
+        response.content_type = "text/html; charset=utf-8"
+        return response
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        db.session.rollback()
+        error_id = uuid.uuid4().hex[:12]
+        app.logger.error(
+            "database unavailable [%s] %s %s: %s",
+            error_id,
+            request.method,
+            request.path,
+            error.__class__.__name__,
+        )
+        body, code = _render(503, error_id=error_id)
+        return body, code, {"Retry-After": "30"}
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        with contextlib.suppress(DBAPIError):
+            db.session.rollback()
+        error_id = uuid.uuid4().hex[:12]
+        app.logger.exception("unhandled error [%s] %s %s", error_id, request.method, request.path)
+        return _render(InternalServerError.code, error_id=error_id)

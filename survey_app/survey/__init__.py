@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("survey", __name__)
+
+from survey_app.survey import views  # noqa: E402,F401

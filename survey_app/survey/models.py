@@ -1,0 +1,72 @@
+"""Survey responses and their per-question answers."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey_app.auth.models import User, enum_column
+from survey_app.dossiers.models import Dossier
+from survey_app.extensions import db
+from survey_app.timeutil import utcnow
+
+
+class ResponseChannel(enum.StrEnum):
+    QR = "qr"
+    CODE = "code"
+    PAPER = "paper"
+    KIOSK = "kiosk"
+
+
+SELF_SERVICE = (ResponseChannel.QR, ResponseChannel.CODE)
+ASSISTED = (ResponseChannel.PAPER, ResponseChannel.KIOSK)
+
+
+class Overall(enum.StrEnum):
+    VERY_SATISFIED = "very_satisfied"
+    SATISFIED = "satisfied"
+    DISSATISFIED = "dissatisfied"
+
+
+class Response(db.Model):
+    __table_args__ = (
+        Index("ix_response_school_submitted", "school_id", "submitted_at"),
+        CheckConstraint("contact_phone IS NULL OR contact_consent", name="phone_needs_consent"),
+        CheckConstraint(
+            "(channel IN ('paper', 'kiosk')) = (entered_by_id IS NOT NULL)",
+            name="assisted_has_operator",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The database, not Python, guarantees one answer per dossier.
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), unique=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    channel: Mapped[ResponseChannel] = mapped_column(enum_column(ResponseChannel, "channel"))
+    overall: Mapped[Overall] = mapped_column(enum_column(Overall, "overall"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    contact_consent: Mapped[bool] = mapped_column(default=False)
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    questions_version: Mapped[str] = mapped_column(String(20))
+
+    dossier: Mapped[Dossier] = relationship()
+    entered_by: Mapped[User | None] = relationship()
+    answers: Mapped[list["Answer"]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+
+
+class Answer(db.Model):
+    """One answer to a detail question, or one ticked reason (question_code 'reasons')."""
+
+    __table_args__ = (UniqueConstraint("response_id", "question_code", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    question_code: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(40))
+
+    response: Mapped[Response] = relationship(back_populates="answers")

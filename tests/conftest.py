@@ -1,0 +1,252 @@
+"""Fixtures: app, client, runner, auth helper, and small factories.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
+The schema is created once per session; every test starts from empty tables.
+"""
+
+import contextvars
+import os
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from survey_app import create_app
+from survey_app.auth.models import Role, School, User
+from survey_app.auth.passwords import hash_password
+from survey_app.dossiers.models import Dossier, DossierStatus, IntakeChannel, Procedure
+from survey_app.dossiers.procedures import seed_procedures
+from survey_app.dossiers.workdays import WorkCalendar
+from survey_app.extensions import db
+from survey_app.survey import questions
+from survey_app.survey.models import Answer, Response, ResponseChannel
+from survey_app.timeutil import local_to_utc, utcnow
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return database_url
+
+
+def _empty_tables():
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context (own `g`, own db.session), as in production.
+
+    The test's session commits first, so its objects reload fresh after the request.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app(_schema):
+    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": _schema})
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        _empty_tables()
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+class AuthActions:
+    """`auth.login(role="principal")` creates that user (once) and logs in with CSRF."""
+
+    def __init__(self, client, factory):
+        self._client = client
+        self._factory = factory
+
+    def login(self, role: str = "principal", username: str | None = None, school=None):
+        username = username or role
+        user = db.session.scalars(db.select(User).filter_by(username=username)).first()
+        if user is None:
+            user = self._factory.user(role=role, username=username, school=school)
+        page = self._client.get("/login")
+        token = csrf_token_from(page.get_data(as_text=True))
+        response = self._client.post(
+            "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+        )
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return user
+
+    def logout(self):
+        page = self._client.get("/dossiers")
+        html = page.get_data(as_text=True)
+        token = csrf_token_from(html) if "csrf_token" in html else ""
+        return self._client.post("/logout", data={"csrf_token": token})
+
+
+class Factory:
+    """Small factories for rows; each returns a committed object."""
+
+    def __init__(self, app):
+        self.app = app
+        self._n = 0
+
+    def school(self, code: str = "TEST", name: str = "Trường THCS Thử Nghiệm") -> School:
+        school = db.session.scalars(db.select(School).filter_by(code=code)).first()
+        if school is None:
+            school = School(code=code, name=name, address="Phường Chánh Hưng, TP. Hồ Chí Minh")
+            db.session.add(school)
+            seed_procedures(school)
+            db.session.commit()
+        return school
+
+    def user(
+        self,
+        role: str = "principal",
+        username: str | None = None,
+        school=None,
+        email: str | None = None,
+    ) -> User:
+        role = Role(role)
+        if role is not Role.OFFICE and school is None:
+            school = self.school()
+        self._n += 1
+        user = User(
+            username=username or f"{role.value}{self._n}",
+            role=role,
+            full_name=f"Nguyễn Văn {role.value.title()} {self._n}",
+            email=email or f"{username or role.value}{self._n}@school.test",
+            password_hash=hash_password(PASSWORD),
+            school=None if role is Role.OFFICE else school,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    def procedure(self, school=None, code: str = "XAC-NHAN-HS") -> Procedure:
+        school = school or self.school()
+        return db.session.scalars(
+            db.select(Procedure).filter_by(school_id=school.id, code=code)
+        ).one()
+
+    def dossier(
+        self,
+        school=None,
+        procedure=None,
+        received_at: datetime | None = None,
+        returned_at: datetime | None = None,
+        status: str | None = None,
+        **kw,
+    ) -> Dossier:
+        """A dossier; `received_at`/`returned_at` are local wall-clock times."""
+        school = school or self.school()
+        procedure = procedure or self.procedure(school)
+        received_utc = local_to_utc(received_at) if received_at else utcnow()
+        calendar = WorkCalendar(school.id)
+        received_on = calendar.receipt_day(received_utc)
+        self._n += 1
+        dossier = Dossier(
+            school=school,
+            procedure=procedure,
+            code=kw.pop("code", f"T-{self._n:06d}"),
+            student_name=kw.pop("student_name", "Trần Thị Bé"),
+            student_class=kw.pop("student_class", "6A1"),
+            applicant_name=kw.pop("applicant_name", "Trần Văn Cha"),
+            applicant_phone=kw.pop("applicant_phone", "0901234567"),
+            intake_channel=IntakeChannel(kw.pop("intake_channel", "counter")),
+            received_at=received_utc,
+            received_on=received_on,
+            due_date=kw.pop("due_date", None)
+            or calendar.add_working_days(received_on, procedure.working_days),
+            **kw,
+        )
+        if returned_at is not None:
+            dossier.returned_at = local_to_utc(returned_at)
+            dossier.status = DossierStatus.RETURNED
+            dossier.token_expires_at = dossier.returned_at + timedelta(days=30)
+        if status:
+            dossier.status = DossierStatus(status)
+        db.session.add(dossier)
+        db.session.commit()
+        return dossier
+
+    def response(
+        self,
+        dossier: Dossier,
+        overall: str = "satisfied",
+        channel: str = "qr",
+        details: dict | None = None,
+        reasons=(),
+        comment: str | None = None,
+        submitted_at: datetime | None = None,
+        entered_by=None,
+        **kw,
+    ) -> Response:
+        """A stored response (rows only: no routing; use the survey routes for that)."""
+        if channel in ("paper", "kiosk") and entered_by is None:
+            entered_by = self.user(role="clerk", school=dossier.school)
+        response = Response(
+            dossier=dossier,
+            school_id=dossier.school_id,
+            overall=overall,
+            channel=ResponseChannel(channel),
+            comment=comment,
+            submitted_at=local_to_utc(submitted_at) if submitted_at else utcnow(),
+            entered_by=entered_by,
+            questions_version=questions.VERSION,
+            **kw,
+        )
+        for code, value in (details or {}).items():
+            response.answers.append(Answer(question_code=code, value=value))
+        for reason in reasons:
+            response.answers.append(Answer(question_code=questions.REASONS_CODE, value=reason))
+        db.session.add(response)
+        db.session.commit()
+        return response
+
+
+@pytest.fixture
+def make(app):
+    return Factory(app)
+
+
+@pytest.fixture
+def auth(client, make):
+    return AuthActions(client, make)

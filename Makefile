@@ -36,10 +36,10 @@ bench: install install-system  ## Benchmarks B1–B6 (see BENCHMARKS.md)
 
 lint:
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check survey_app tests bench
+	$(BIN)/ruff format --check .
 
 format:
-	$(BIN)/ruff format survey_app tests bench
+	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 translations:  ## Extract UI strings and update the catalogs

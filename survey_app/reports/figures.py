@@ -1,0 +1,239 @@
+"""The figures of a period put together: rates, targets, breakdowns, filed-vs-current."""
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from survey_app.auth.models import School, User
+from survey_app.dossiers.models import Procedure
+from survey_app.extensions import db
+from survey_app.reports import queries
+from survey_app.reports.periods import Period
+from survey_app.reports.stats import Rate, meets
+from survey_app.rules import get_rule
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    label: object  # lazy string
+    target_key: str | None = None
+    op: str | None = None  # ">=" or ">": how the figure must compare with its target
+
+
+INDICATORS = (
+    Indicator("coverage", _l("Tỷ lệ khảo sát"), "target.coverage", ">="),
+    Indicator("satisfaction", _l("Tỷ lệ hài lòng"), "target.satisfaction", ">"),
+    Indicator("on_time", _l("Tỷ lệ giải quyết đúng hạn"), "target.on_time", ">"),
+    Indicator("online", _l("Tỷ lệ hồ sơ trực tuyến mức độ 3, 4")),
+    Indicator("online_l4", _l("Tỷ lệ hồ sơ trực tuyến mức độ 4"), "target.online_l4", ">"),
+    Indicator(
+        "apology", _l("Tỷ lệ hồ sơ trễ hạn có thư xin lỗi trước hạn"), "target.apology", ">="
+    ),
+    Indicator("self_service", _l("Tỷ lệ phụ huynh tự đánh giá (mã QR, mã số)")),
+    Indicator("self_satisfaction", _l("Tỷ lệ hài lòng khi phụ huynh tự đánh giá")),
+    Indicator("assisted_satisfaction", _l("Tỷ lệ hài lòng khi có hỗ trợ (phiếu giấy, ki-ốt)")),
+)
+INDICATORS_BY_KEY = {i.key: i for i in INDICATORS}
+TARGETED = tuple(i for i in INDICATORS if i.target_key)
+
+COUNTS = (
+    ("received", _l("Hồ sơ tiếp nhận")),
+    ("surveyed", _l("Hồ sơ được khảo sát")),
+    ("returned", _l("Hồ sơ đã trả kết quả")),
+    ("cases_opened", _l("Phản ánh, kiến nghị mới")),
+    ("suggestions", _l("Góp ý của phụ huynh hài lòng")),
+)
+
+
+class RatesMixin:
+    """The rates shared by a whole period and a breakdown row (min_n applies to answers)."""
+
+    intake: queries.Intake
+    returns: queries.Returns
+    min_n: int
+
+    def rate(self, key: str) -> Rate:
+        i, r, n = self.intake, self.returns, self.min_n
+        return {
+            "coverage": lambda: Rate.of(i.surveyed, i.received),
+            "satisfaction": lambda: Rate.of(i.satisfied, i.surveyed, n),
+            "on_time": lambda: Rate.of(r.early + r.on_time, r.returned),
+            "online": lambda: Rate.of(i.online, i.received),
+            "online_l4": lambda: Rate.of(i.online_l4, i.received),
+            "apology": lambda: Rate.of(r.late_apologised, r.late),
+            "self_service": lambda: Rate.of(i.self_service, i.surveyed, n),
+            "self_satisfaction": lambda: Rate.of(i.self_satisfied, i.self_service, n),
+            "assisted_satisfaction": lambda: Rate.of(i.assisted_satisfied, i.assisted, n),
+        }[key]()
+
+    def count(self, key: str) -> int:
+        if key in ("returned",):
+            return self.returns.returned
+        if key == "cases_opened":
+            return getattr(self, "cases", queries.CaseFigures()).opened
+        return getattr(self.intake, key)
+
+
+@dataclass
+class Figures(RatesMixin):
+    period: Period
+    school_id: int | None
+    intake: queries.Intake
+    returns: queries.Returns
+    flow: queries.Flow
+    cases: queries.CaseFigures
+    aspects: list
+    reasons: dict
+    min_n: int = 0  # the whole scope is not a breakdown cell: "—" only when empty
+
+    def as_json(self) -> str:
+        """What a filed report freezes: every headline rate's counts and every count."""
+        return json.dumps(
+            {
+                "rates": {i.key: self.rate(i.key).as_json() for i in INDICATORS},
+                "counts": {key: self.count(key) for key, _label in COUNTS},
+            },
+            sort_keys=True,
+        )
+
+
+def compute(school_id: int | None, period: Period, today: date | None = None) -> Figures:
+    """All figures of `period` for one school (or all schools: None)."""
+    aspects, reasons = queries.aspects(school_id, period)
+    return Figures(
+        period=period,
+        school_id=school_id,
+        intake=queries.intake(school_id, period)[None],
+        returns=queries.returns(school_id, period)[None],
+        flow=queries.flow(school_id, period, today=today)[None],
+        cases=queries.cases(school_id, period, today=today)[None],
+        aspects=aspects,
+        reasons=reasons,
+    )
+
+
+def targets(school_id: int | None, period: Period) -> dict[str, float]:
+    """The targets in force on the period's last day."""
+    return {i.key: get_rule(i.target_key, school_id, period.last_day) for i in TARGETED}
+
+
+@dataclass
+class IndicatorRow:
+    indicator: Indicator
+    rate: Rate
+    target: float | None
+    met: bool | None  # None: no target, or no figure
+
+
+def headline(figures: RatesMixin, target_values: dict[str, float]) -> list[IndicatorRow]:
+    rows = []
+    for i in INDICATORS:
+        rate = figures.rate(i.key)
+        target = target_values.get(i.key)
+        met = meets(rate.value, target, i.op) if target is not None else None
+        rows.append(IndicatorRow(i, rate, target, met))
+    return rows
+
+
+@dataclass
+class BreakdownRow(RatesMixin):
+    key: object
+    label: str
+    intake: queries.Intake
+    returns: queries.Returns
+    min_n: int
+    cases: queries.CaseFigures = field(default_factory=queries.CaseFigures)
+
+
+def min_cell_n(school_id: int | None, period: Period) -> int:
+    return int(get_rule("min_cell_n", school_id, period.last_day))
+
+
+def breakdown(school_id: int | None, period: Period, group: str) -> list[BreakdownRow]:
+    """One row per procedure / clerk / school / month, with rates under the minimum-n rule."""
+    intakes = queries.intake(school_id, period, group)
+    returned = queries.returns(school_id, period, group)
+    case_rows = queries.cases(school_id, period, group) if group == "school" else {}
+    if group == "month":
+        keys = [m.key for m in period.months()]
+    else:
+        keys = sorted(set(intakes) | set(returned) | set(case_rows), key=lambda k: (k is None, k))
+    labels = _labels(group, keys)
+    n = min_cell_n(school_id, period)
+    return [
+        BreakdownRow(
+            key=k,
+            label=labels.get(k, str(k)),
+            intake=intakes.get(k, queries.Intake()),
+            returns=returned.get(k, queries.Returns()),
+            min_n=n,
+            cases=case_rows.get(k, queries.CaseFigures()),
+        )
+        for k in keys
+    ]
+
+
+def _labels(group: str, keys: list) -> dict:
+    """Display names of breakdown keys (a small lookup, not the data)."""
+    if group == "month":
+        return {k: f"{k[5:7]}/{k[:4]}" for k in keys}
+    if group == "procedure":
+        rows = db.session.execute(
+            select(Procedure.code, func.min(Procedure.name))
+            .where(Procedure.code.in_(keys))
+            .group_by(Procedure.code)
+        )
+    elif group == "school":
+        rows = db.session.execute(select(School.id, School.name).where(School.id.in_(keys)))
+    elif group == "clerk":
+        rows = db.session.execute(
+            select(User.id, func.coalesce(func.nullif(User.full_name, ""), User.username)).where(
+                User.id.in_([k for k in keys if k is not None])
+            )
+        )
+        return {None: str(_l("(không ghi nhận)")), **dict(rows.all())}
+    else:
+        raise ValueError(group)
+    return dict(rows.all())
+
+
+@dataclass
+class Difference:
+    label: object
+    filed: str
+    current: str
+    change: str  # "" when equal
+
+
+def filed_differences(filed_json: str, current: Figures) -> list[Difference]:
+    """Each filed figure beside the current one: late answers never change a report silently."""
+    filed = json.loads(filed_json)
+    out = []
+    for i in INDICATORS:
+        then = Rate.of(*filed["rates"].get(i.key, [0, 0]))
+        now = current.rate(i.key)
+        change = ""
+        if then.as_json() != now.as_json():
+            if then.value is not None and now.value is not None:
+                points = (now.value - then.value) * 100
+                change = f"{points:+.1f}".replace(".", ",") + " " + str(_l("điểm %"))
+            else:
+                change = "≠"
+        out.append(
+            Difference(
+                i.label,
+                f"{then.pct()} ({then.counts_text()})",
+                f"{now.pct()} ({now.counts_text()})",
+                change,
+            )
+        )
+    for key, label in COUNTS:
+        then, now = filed["counts"].get(key, 0), current.count(key)
+        out.append(
+            Difference(label, str(then), str(now), f"{now - then:+d}" if now != then else "")
+        )
+    return out

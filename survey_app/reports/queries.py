@@ -1,0 +1,307 @@
+"""Every figure of DESIGN.md "Figures", as SQL aggregates. The one home of every number.
+
+Dashboard, charts, exports, CLI and tests call these functions. Nothing here loads rows
+into Python: each function is one (or two) aggregate queries over a scope (one school, or
+all schools when `school_id` is None) and a Period of local dates.
+
+`group` splits a figure by "procedure" (code), "clerk" (received_by), "school" or "month"
+(local month of the figure's own date column); None gives the whole scope under key None.
+"""
+
+from dataclasses import dataclass, fields
+from datetime import date
+
+from sqlalchemy import and_, case, func, or_, select
+
+from survey_app.cases.models import Case
+from survey_app.dossiers.models import Apology, Dossier, DossierStatus, IntakeChannel, Procedure
+from survey_app.extensions import db
+from survey_app.reports.periods import Period
+from survey_app.reports.sql import days_between, local_date, local_month, median
+from survey_app.survey import questions
+from survey_app.survey.models import ASSISTED, SELF_SERVICE, Answer, Overall, Response
+from survey_app.timeutil import local_today
+
+SATISFIED = (Overall.VERY_SATISFIED, Overall.SATISFIED)
+
+
+def _n(condition):
+    """COUNT of rows where `condition` holds (0, not NULL, on an empty group)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+@dataclass
+class Intake:
+    """Dossiers received in the period, and the answers about them."""
+
+    received: int = 0
+    counter: int = 0
+    postal: int = 0
+    online_l3: int = 0
+    online_l4: int = 0
+    withdrawn: int = 0
+    surveyed: int = 0  # dossiers with a response (at most one each: a unique constraint)
+    satisfied: int = 0  # very satisfied + satisfied
+    very_satisfied: int = 0
+    satisfied_only: int = 0
+    dissatisfied: int = 0
+    qr: int = 0
+    code: int = 0
+    paper: int = 0
+    kiosk: int = 0
+    self_satisfied: int = 0
+    assisted_satisfied: int = 0
+    comments: int = 0
+    suggestions: int = 0  # comments on satisfied responses
+
+    @property
+    def online(self) -> int:
+        return self.online_l3 + self.online_l4
+
+    @property
+    def self_service(self) -> int:
+        return self.qr + self.code
+
+    @property
+    def assisted(self) -> int:
+        return self.paper + self.kiosk
+
+
+@dataclass
+class Returns:
+    """Dossiers returned in the period, against their due date (local date of return)."""
+
+    returned: int = 0
+    early: int = 0
+    on_time: int = 0
+    late: int = 0
+    late_apologised: int = 0  # late, with an apology issued on or before the original due date
+
+
+@dataclass
+class Flow:
+    """The rest of the one-stop table: carried over, withdrawn, still open at the end."""
+
+    carried_over: int = 0
+    withdrawn: int = 0
+    open_end: int = 0
+    open_end_past_due: int = 0
+
+    @property
+    def open_end_within_due(self) -> int:
+        return self.open_end - self.open_end_past_due
+
+
+@dataclass
+class CaseFigures:
+    opened: int = 0
+    serious: int = 0
+    resolved: int = 0
+    open_end: int = 0
+    overdue: int = 0
+    median_days: float | None = None
+
+
+def _scope(column, school_id: int | None):
+    return column == school_id if school_id is not None else True
+
+
+def _group_key(group: str | None, date_column):
+    if group is None:
+        return None
+    if group == "procedure":
+        return Procedure.code
+    if group == "clerk":
+        return Dossier.received_by_id
+    if group == "school":
+        return Dossier.school_id
+    if group == "month":
+        return local_month(date_column)
+    raise ValueError(group)
+
+
+def _grouped(base, group: str | None):
+    """`base` joined to Procedure when grouping by procedure code (shared by all schools)."""
+    if group == "procedure":
+        return base.join(Procedure, Procedure.id == Dossier.procedure_id)
+    return base
+
+
+def _aggregate(cls, columns: dict, group_key, base) -> dict:
+    """Run `base` with `columns` (named like cls's fields), grouped by `group_key`."""
+    labelled = [expr.label(name) for name, expr in columns.items()]
+    if group_key is not None:
+        stmt = base.add_columns(group_key.label("k"), *labelled).group_by(group_key)
+    else:
+        stmt = base.add_columns(*labelled)
+    out = {}
+    for row in db.session.execute(stmt).mappings():
+        key = row["k"] if group_key is not None else None
+        out[key] = cls(**{f.name: row[f.name] for f in fields(cls) if f.name in row})
+    if group_key is None and None not in out:
+        out[None] = cls()
+    return out
+
+
+def intake(school_id: int | None, period: Period, group: str | None = None) -> dict:
+    a, b = period.bounds_utc
+    r, d = Response, Dossier
+    sat = r.overall.in_(SATISFIED)
+    has_comment = func.coalesce(func.trim(r.comment), "") != ""
+    columns = {
+        "received": func.count(d.id),
+        "counter": _n(d.intake_channel == IntakeChannel.COUNTER),
+        "postal": _n(d.intake_channel == IntakeChannel.POSTAL),
+        "online_l3": _n(d.intake_channel == IntakeChannel.ONLINE_L3),
+        "online_l4": _n(d.intake_channel == IntakeChannel.ONLINE_L4),
+        "withdrawn": _n(d.status == DossierStatus.WITHDRAWN),
+        "surveyed": func.count(r.id),
+        "satisfied": _n(sat),
+        "very_satisfied": _n(r.overall == Overall.VERY_SATISFIED),
+        "satisfied_only": _n(r.overall == Overall.SATISFIED),
+        "dissatisfied": _n(r.overall == Overall.DISSATISFIED),
+        "qr": _n(r.channel == "qr"),
+        "code": _n(r.channel == "code"),
+        "paper": _n(r.channel == "paper"),
+        "kiosk": _n(r.channel == "kiosk"),
+        "self_satisfied": _n(and_(r.channel.in_(SELF_SERVICE), sat)),
+        "assisted_satisfied": _n(and_(r.channel.in_(ASSISTED), sat)),
+        "comments": _n(has_comment),
+        "suggestions": _n(and_(sat, has_comment)),
+    }
+    base = (
+        select()
+        .select_from(d)
+        .outerjoin(r, r.dossier_id == d.id)
+        .where(_scope(d.school_id, school_id), d.received_at >= a, d.received_at < b)
+    )
+    return _aggregate(Intake, columns, _group_key(group, d.received_at), _grouped(base, group))
+
+
+def returns(school_id: int | None, period: Period, group: str | None = None) -> dict:
+    a, b = period.bounds_utc
+    d = Dossier
+    returned_on = local_date(d.returned_at)
+    late = returned_on > d.due_date
+    columns = {
+        "returned": func.count(d.id),
+        "early": _n(returned_on < d.due_date),
+        "on_time": _n(returned_on == d.due_date),
+        "late": _n(late),
+        "late_apologised": _n(
+            and_(late, Apology.id.is_not(None), local_date(Apology.issued_at) <= d.due_date)
+        ),
+    }
+    base = (
+        select()
+        .select_from(d)
+        .outerjoin(Apology, Apology.dossier_id == d.id)
+        .where(_scope(d.school_id, school_id), d.returned_at >= a, d.returned_at < b)
+    )
+    return _aggregate(Returns, columns, _group_key(group, d.returned_at), _grouped(base, group))
+
+
+def past_due_threshold(period: Period, today: date | None = None) -> date:
+    """Due dates before this day are past: the period's end, or today while it runs."""
+    return min(period.end, today or local_today())
+
+
+def flow(
+    school_id: int | None, period: Period, group: str | None = None, today: date | None = None
+) -> dict:
+    a, b = period.bounds_utc
+    d = Dossier
+    # When a dossier stopped being open: returned, or withdrawn (at receipt if not recorded).
+    ended_at = case(
+        (d.status == DossierStatus.WITHDRAWN, func.coalesce(d.withdrawn_at, d.received_at)),
+        else_=d.returned_at,
+    )
+    open_at_end = or_(ended_at.is_(None), ended_at >= b)
+    columns = {
+        "carried_over": _n(d.received_at < a),
+        "withdrawn": _n(and_(d.status == DossierStatus.WITHDRAWN, ended_at < b)),
+        "open_end": _n(open_at_end),
+        "open_end_past_due": _n(and_(open_at_end, d.due_date < past_due_threshold(period, today))),
+    }
+    base = (
+        select()
+        .select_from(d)
+        .where(
+            _scope(d.school_id, school_id),
+            d.received_at < b,
+            or_(ended_at.is_(None), ended_at >= a),
+        )
+    )
+    return _aggregate(Flow, columns, _group_key(group, d.received_at), _grouped(base, group))
+
+
+def cases(
+    school_id: int | None, period: Period, group: str | None = None, today: date | None = None
+) -> dict:
+    """Cases opened / resolved in the period, open and overdue at its end (or today)."""
+    if group not in (None, "school"):
+        raise ValueError(group)
+    a, b = period.bounds_utc
+    c = Case
+    ended_at = func.coalesce(c.resolved_at, c.closed_at)
+    open_at_end = or_(ended_at.is_(None), ended_at >= b)
+    columns = {
+        "opened": _n(c.opened_at >= a),
+        "serious": _n(and_(c.opened_at >= a, c.serious)),
+        "resolved": _n(and_(ended_at >= a, ended_at < b)),
+        "open_end": _n(open_at_end),
+        "overdue": _n(and_(open_at_end, c.due_date < past_due_threshold(period, today))),
+    }
+    base = (
+        select()
+        .select_from(c)
+        .where(
+            _scope(c.school_id, school_id),
+            c.opened_at < b,
+            or_(ended_at.is_(None), ended_at >= a),
+        )
+    )
+    out = _aggregate(CaseFigures, columns, c.school_id if group else None, base)
+    if group is None:
+        out[None].median_days = median(
+            days_between(c.opened_at, ended_at),
+            c,
+            _scope(c.school_id, school_id),
+            ended_at >= a,
+            ended_at < b,
+        )
+    return out
+
+
+@dataclass
+class Aspect:
+    """Answers to one detail question, over the responses about the period's dossiers."""
+
+    question: questions.Question
+    counts: dict  # value -> count, in the question's order
+    answered: int
+    negative: int
+
+
+def aspects(school_id: int | None, period: Period) -> tuple[list[Aspect], dict[str, int]]:
+    """Per detail question: counts per answer and negatives; and the ticked reasons."""
+    a, b = period.bounds_utc
+    rows = db.session.execute(
+        select(Answer.question_code, Answer.value, func.count())
+        .join(Response, Response.id == Answer.response_id)
+        .join(Dossier, Dossier.id == Response.dossier_id)
+        .where(_scope(Dossier.school_id, school_id), Dossier.received_at >= a)
+        .where(Dossier.received_at < b)
+        .group_by(Answer.question_code, Answer.value)
+    ).all()
+    counts: dict[str, dict[str, int]] = {}
+    for code, value, n in rows:
+        counts.setdefault(code, {})[value] = n
+    out = []
+    for q in questions.DETAILS:
+        got = counts.get(q.code, {})
+        ordered = {value: got.get(value, 0) for value, _label in q.choices}
+        out.append(Aspect(q, ordered, sum(ordered.values()), sum(ordered[v] for v in q.negative)))
+    reasons_got = counts.get(questions.REASONS_CODE, {})
+    reasons = {code: reasons_got.get(code, 0) for code, _label in questions.REASONS}
+    return out, reasons

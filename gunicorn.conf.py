@@ -1,0 +1,60 @@
+"""Gunicorn settings for production: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Run `python -m survey_app.deploy` (migrations, once, under a lock) before starting it;
+the systemd unit and deploy/entrypoint.sh do. Every value can be overridden from the
+environment; gunicorn also honours GUNICORN_CMD_ARGS.
+"""
+
+import multiprocessing
+import os
+
+try:  # the same .env the `flask` command reads, when started by hand or by the entrypoint
+    from dotenv import load_dotenv
+
+    load_dotenv(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".env"))
+except ImportError:  # pragma: no cover
+    pass
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
+
+# Sync workers: every request is short and mostly waits on the database. 2 x cores + 1,
+# capped so a big host does not open more database connections than PostgreSQL allows.
+workers = _int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 12))
+worker_class = "sync"
+# Heartbeat files on tmpfs: a worker blocked on a slow disk is not killed by mistake.
+worker_tmp_dir = "/dev/shm"  # noqa: S108
+
+# A request slower than this is stuck (exports stream in well under it): the worker is
+# killed and replaced. On SIGTERM workers get graceful_timeout to finish in-flight requests.
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
+keepalive = 5  # behind nginx on the same host
+
+# Memory safety net: recycle each worker after about this many requests (jitter spreads
+# the restarts so the workers do not all restart together).
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+
+# Each worker imports the app itself: no database connection is shared across fork().
+preload_app = False
+
+# Request line and headers limits (nginx sends far less; anything bigger is an attack).
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+# Logs to stdout/stderr: journald (systemd) or the container runtime keeps them.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Remote address as ProxyFix would see it is not known here; log the proxy's header.
+access_log_format = '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+# Only the reverse proxy on this host may set X-Forwarded-* (ProxyFix trusts one hop).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+proc_name = "hai-long"

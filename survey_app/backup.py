@@ -1,0 +1,328 @@
+"""`flask backup ...` (create / check / restore) and `flask data purge` (retention).
+
+SQLite is copied with the online backup API (one read transaction: a consistent snapshot
+while the app keeps writing), never as a file copy, which could catch a half-written page
+or miss the WAL. PostgreSQL goes through `pg_dump -Fc` / `pg_restore`; the password is
+passed in PGPASSWORD, never on a command line other users can read.
+"""
+
+import os
+import sqlite3
+import subprocess
+from contextlib import closing
+from datetime import datetime
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import and_, exists, func, not_, select, update
+from sqlalchemy.engine import URL
+
+from survey_app.audit import audit
+from survey_app.auth.models import School
+from survey_app.cases.models import Case, CaseStatus
+from survey_app.dossiers.models import Dossier, DossierStatus
+from survey_app.extensions import db
+from survey_app.survey.models import Response
+from survey_app.timeutil import day_start_utc, local_today, utcnow
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+PG_CUSTOM_MAGIC = b"PGDMP"
+# What a purged dossier shows instead of the student's name (the column is NOT NULL).
+PURGED_NAME = "—"
+
+
+def _engine_url() -> URL:
+    return db.engine.url
+
+
+def _sqlite_file(url: URL) -> str:
+    path = url.database
+    if not path or path == ":memory:":
+        raise click.ClickException("An in-memory SQLite database cannot be backed up.")
+    return path
+
+
+def _write_private(path: str) -> str:
+    """A temporary sibling of `path`, created empty and readable by the owner only."""
+    tmp = f"{path}.partial"
+    if os.path.exists(tmp):
+        os.remove(tmp)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    return tmp
+
+
+def sqlite_backup(source: str, target: str) -> None:
+    """Snapshot the live database `source` into the new file `target`."""
+    if not os.path.exists(source):
+        raise click.ClickException(f"No database at {source}.")
+    tmp = _write_private(target)
+    try:
+        with (
+            closing(sqlite3.connect(source, timeout=30)) as src,
+            closing(sqlite3.connect(tmp)) as dst,
+        ):
+            src.backup(dst)  # pages=-1: the whole database in one step, one snapshot
+            dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+            _require_intact(dst)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _require_intact(conn: sqlite3.Connection) -> None:
+    result = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    if result != ["ok"]:
+        raise click.ClickException("integrity_check failed: " + "; ".join(result[:5]))
+
+
+def sqlite_restore(backup: str, live: str) -> None:
+    """Copy the backup into the live database file through the backup API."""
+    with closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as src:
+        _require_intact(src)
+        with closing(sqlite3.connect(live, timeout=30)) as dst:
+            src.backup(dst)
+
+
+def pg_command(url: URL, program: str) -> tuple[list[str], dict[str, str]]:
+    """`program` with connection options from a SQLAlchemy URL, and its environment."""
+    args = [program]
+    env = dict(os.environ)
+    host = url.host or url.query.get("host")
+    if host:
+        args += ["--host", str(host)]
+    if url.port:
+        args += ["--port", str(url.port)]
+    if url.username:
+        args += ["--username", url.username]
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    if url.query.get("sslmode"):
+        env["PGSSLMODE"] = str(url.query["sslmode"])
+    args.append("--no-password")  # never wait on a prompt
+    return args, env
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    try:
+        done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    except FileNotFoundError as exc:
+        raise click.ClickException(
+            f"{args[0]} not found: install the postgresql-client package"
+        ) from exc
+    if done.returncode != 0:
+        raise click.ClickException(f"{args[0]} failed: {done.stderr.strip()}")
+
+
+def pg_backup(url: URL, target: str) -> None:
+    tmp = _write_private(target)
+    args, env = pg_command(url, "pg_dump")
+    try:
+        _run([*args, "--format=custom", f"--file={tmp}", f"--dbname={url.database}"], env)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def pg_restore(url: URL, backup: str) -> None:
+    args, env = pg_command(url, "pg_restore")
+    restore = ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction"]
+    _run([*args, *restore, f"--dbname={url.database}", backup], env)
+
+
+def _kind(path: str) -> str:
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if head.startswith(SQLITE_MAGIC):
+        return "sqlite"
+    if head.startswith(PG_CUSTOM_MAGIC):
+        return "postgresql"
+    raise click.ClickException(f"{path} is neither a SQLite database nor a pg_dump -Fc archive.")
+
+
+@click.group("backup")
+def backup_cli():
+    """Backups of the database (SQLite backup API, PostgreSQL pg_dump -Fc)."""
+
+
+@backup_cli.command("create")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def create_backup(path):
+    """Write a consistent backup of the live database to PATH (mode 0600)."""
+    url = _engine_url()
+    if url.get_backend_name() == "sqlite":
+        sqlite_backup(_sqlite_file(url), path)
+    elif url.get_backend_name() == "postgresql":
+        pg_backup(url, path)
+    else:
+        raise click.ClickException(f"No backup method for {url.get_backend_name()}.")
+    click.echo(f"Backup written to {path} ({os.path.getsize(path)} bytes)")
+
+
+@backup_cli.command("check")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def check_backup(path):
+    """Verify a backup: integrity_check (SQLite) or a readable archive (PostgreSQL)."""
+    if _kind(path) == "postgresql":
+        done = subprocess.run(["pg_restore", "--list", path], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise click.ClickException(f"pg_restore cannot read {path}: {done.stderr.strip()}")
+        tables = sum(" TABLE DATA " in line for line in done.stdout.splitlines())
+        click.echo(f"ok: pg_dump archive with {tables} tables")
+        return
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        _require_intact(conn)
+        counts = {
+            table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608
+            for table in ("dossier", "response", "follow_up_case")
+            if conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)
+            ).fetchone()
+        }
+    click.echo("ok: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_backup(path, yes):
+    """Replace the live database with the backup at PATH (stop the app first)."""
+    url = _engine_url()
+    kind = _kind(path)
+    if kind != url.get_backend_name():
+        raise click.ClickException(f"A {kind} backup cannot be restored into {url.drivername}.")
+    target = url.render_as_string(hide_password=True)
+    if not yes:
+        click.confirm(f"Replace every row of {target} with {path}?", abort=True)
+    db.session.remove()
+    db.engine.dispose()  # no pooled connection of ours holds the old data open
+    if kind == "sqlite":
+        sqlite_restore(path, _sqlite_file(url))
+    else:
+        pg_restore(url, path)
+    click.echo(f"Restored {path} into {target}. Now run: python -m survey_app.deploy")
+
+
+@click.group("data")
+def data_cli():
+    """Personal-data retention."""
+
+
+def _purge_filters(school_id: int, cutoff: datetime):
+    """Dossiers of the school received before the cutoff, with the case-in-progress test."""
+    active_case = exists(
+        select(Case.id)
+        .join(Response, Case.response_id == Response.id)
+        .where(
+            Response.dossier_id == Dossier.id,
+            Case.status.in_([CaseStatus.OPEN, CaseStatus.IN_PROGRESS]),
+        )
+    )
+    old = [Dossier.school_id == school_id, Dossier.received_at < cutoff]
+    done = [Dossier.status != DossierStatus.RECEIVED, ~active_case]
+    return old, done
+
+
+def _phone_filters(school_id: int, cutoff: datetime):
+    old_dossiers = select(Dossier.id).where(
+        Dossier.school_id == school_id, Dossier.received_at < cutoff
+    )
+    active_case = exists(
+        select(Case.id).where(
+            Case.response_id == Response.id,
+            Case.status.in_([CaseStatus.OPEN, CaseStatus.IN_PROGRESS]),
+        )
+    )
+    return [
+        Response.school_id == school_id,
+        Response.dossier_id.in_(old_dossiers),
+        Response.contact_phone.is_not(None),
+        ~active_case,
+    ]
+
+
+@data_cli.command("purge")
+@click.option(
+    "--before",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Purge dossiers received before this day (YYYY-MM-DD, school time).",
+)
+@click.option("--school", "school_code", default=None, help="Only this school (code).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def purge(before, school_code, yes):
+    """Remove applicants' names and phones from old dossiers; every figure stays."""
+    before = before.date()
+    if before > local_today():
+        raise click.ClickException("--before must not be in the future.")
+    cutoff = day_start_utc(before)
+    query = select(School).order_by(School.code)
+    if school_code:
+        query = query.where(School.code == school_code)
+    schools = db.session.scalars(query).all()
+    if school_code and not schools:
+        raise click.ClickException(f"Unknown school {school_code!r}.")
+
+    plan = []
+    for school in schools:
+        old, done = _purge_filters(school.id, cutoff)
+        pending = Dossier.personal_data_purged_at.is_(None)
+        dossiers = db.session.scalar(select(func.count()).where(*old, *done, pending))
+        kept = db.session.scalar(select(func.count()).where(*old, pending, not_(and_(*done))))
+        phones = db.session.scalar(select(func.count()).where(*_phone_filters(school.id, cutoff)))
+        plan.append((school, dossiers, phones, kept))
+    total = sum(d + p for _, d, p, _ in plan)
+    kept_total = sum(k for *_, k in plan)
+    if total == 0:
+        click.echo(f"Nothing to purge before {before:%Y-%m-%d} (kept {kept_total} in progress).")
+        return
+    if not yes:
+        click.confirm(
+            f"Remove names and phones from {sum(d for _, d, _, _ in plan)} dossiers and "
+            f"{sum(p for _, _, p, _ in plan)} call-back phones received before "
+            f"{before:%Y-%m-%d}?",
+            abort=True,
+        )
+
+    now = utcnow()
+    purged = phones_cleared = 0
+    for school, *_ in plan:
+        old, done = _purge_filters(school.id, cutoff)
+        dossiers = db.session.execute(
+            update(Dossier)
+            .where(*old, *done, Dossier.personal_data_purged_at.is_(None))
+            .values(
+                applicant_name=None,
+                applicant_phone=None,
+                student_name=PURGED_NAME,
+                personal_data_purged_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        phones = db.session.execute(
+            update(Response)
+            .where(*_phone_filters(school.id, cutoff))
+            .values(contact_phone=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if dossiers or phones:
+            audit(
+                "purge_personal_data",
+                "school",
+                school.id,
+                school_id=school.id,
+                before=before.isoformat(),
+                dossiers=dossiers,
+                phones=phones,
+            )
+        purged += dossiers
+        phones_cleared += phones
+    db.session.commit()
+    click.echo(
+        f"Purged personal data of {purged} dossiers and {phones_cleared} call-back phones "
+        f"received before {before:%Y-%m-%d}; kept {kept_total} still in progress."
+    )

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("survey", __name__)
 
-from survey_app.survey import views  # noqa: E402,F401
+from survey_app.survey import staff, views  # noqa: E402,F401

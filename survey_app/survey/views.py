@@ -1,10 +1,132 @@
-"""The parent's survey."""
+"""The parent's survey: /s/<token> (status, form, answered, gone), /s (short code), thanks."""
 
-from flask import render_template
+from flask import g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
 
-from survey_app.survey import bp
+from survey_app.dossiers.models import Dossier, DossierStatus
+from survey_app.extensions import csrf, db
+from survey_app.survey import bp, lookup, questions
+from survey_app.survey.forms import CodeForm, SurveyForm
+from survey_app.survey.models import Response, ResponseChannel
+from survey_app.survey.submit import can_answer, is_answered, is_expired, store_response
 
 
-@bp.route("/s")
+def _via() -> str | None:
+    """Self-service channel from the link: `code` when typed at /s, else `qr`."""
+    return "code" if request.args.get("via") == "code" else None
+
+
+def _lang() -> str | None:
+    lang = request.args.get("lang")
+    return lang if lang in ("vi", "en") else None
+
+
+def _survey_url(token: str, **extra) -> str:
+    return url_for("survey.survey", token=token, via=_via(), lang=_lang(), **extra)
+
+
+@bp.context_processor
+def _survey_context() -> dict:
+    """The question module and the language switch (same page, other `lang`)."""
+    args = dict(request.view_args or {}, via=_via())
+    urls = {lang: url_for(request.endpoint, **args, lang=lang) for lang in ("vi", "en")}
+    return {"questions": questions, "lang_urls": urls}
+
+
+def _gone(code: int):
+    # Unknown (404), expired and withdrawn (410) links share one page: same shape, same size
+    # (the language switch points at /s, not at the token).
+    urls = {lang: url_for("survey.enter_code", lang=lang) for lang in ("vi", "en")}
+    return render_template("survey/gone.html", code=code, lang_urls=urls), code
+
+
+def _answered(dossier: Dossier):
+    from survey_app.cases.loop import loop_page  # cases imports survey models
+
+    page = loop_page(dossier)
+    if page is not None:
+        return page
+    return render_template("survey/answered.html"), 409
+
+
+def _form_page(dossier: Dossier, form: SurveyForm, status: int = 200):
+    return render_template(
+        "survey/form.html",
+        form=form,
+        dossier=dossier,
+        action=_survey_url(dossier.token),
+    ), status
+
+
+@bp.route("/s/<token>", methods=["GET", "POST"])
+@csrf.exempt  # token-bound CSRF in the form instead (works with cookies blocked)
+@lookup.per_address
+@lookup.global_cap
+def survey(token: str):
+    dossier = lookup.dossier_for_token(token)
+    if dossier is None:
+        lookup.log_failed_lookup("token", token)
+        return _gone(404)
+    if dossier.status is DossierStatus.WITHDRAWN:
+        return _gone(410)
+    if not can_answer(dossier):
+        status = 409 if request.method == "POST" else 200
+        return render_template("survey/status.html", dossier=dossier), status
+    if is_answered(dossier):
+        return _answered(dossier)
+    if is_expired(dossier):
+        return _gone(410)
+
+    form = SurveyForm(meta={"csrf_context": dossier.token})
+    if request.method == "GET":
+        return _form_page(dossier, form)
+    if not form.validate():
+        return _form_page(dossier, form, 400)
+    channel = ResponseChannel.CODE if _via() == "code" else ResponseChannel.QR
+    if store_response(dossier, form, channel) is None:
+        return _answered(dossier)
+    return redirect(url_for("survey.thanks", token=token, lang=_lang()), code=303)
+
+
+@bp.route("/s/<token>/thanks")
+@lookup.per_address
+@lookup.global_cap
+def thanks(token: str):
+    dossier = lookup.dossier_for_token(token)
+    if dossier is None:
+        lookup.log_failed_lookup("token", token)
+        return _gone(404)
+    response = db.session.scalars(select(Response).where(Response.dossier_id == dossier.id)).first()
+    if response is None:
+        return redirect(url_for("survey.survey", token=token, lang=_lang()), code=303)
+    from survey_app.cases.models import Case  # cases imports survey models
+
+    has_case = db.session.scalar(select(Case.id).where(Case.response_id == response.id))
+    return render_template(
+        "survey/thanks.html", has_case=has_case is not None, called_back=response.contact_consent
+    )
+
+
+@bp.route("/s/", methods=["GET", "POST"])
+@bp.route("/s", methods=["GET", "POST"])
+@csrf.exempt  # a lookup changes nothing; parents' browsers may block cookies
+@lookup.per_address
+@lookup.global_cap
 def enter_code():
-    return render_template("survey/enter_code.html")
+    form = CodeForm()
+    if request.method == "GET":
+        return render_template("survey/enter_code.html", form=form), 200
+    if not form.validate() or not form.code.data:
+        form.code.errors = [_("Vui lòng nhập mã 8 ký tự in trên phiếu khảo sát.")]
+        return render_template("survey/enter_code.html", form=form), 400
+    dossier = g.get("survey_code_dossier") or lookup.dossier_for_short_code(form.code.data)
+    if dossier is None:
+        lookup.log_failed_lookup("code", form.code.data)
+        form.code.errors = [
+            _("Không tìm thấy mã này. Vui lòng kiểm tra lại mã trên phiếu (không có chữ O, I, L).")
+        ]
+        return render_template("survey/enter_code.html", form=form), 404
+    return redirect(
+        url_for("survey.survey", token=dossier.token, via="code", lang=_lang()), code=303
+    )

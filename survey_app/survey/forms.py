@@ -1,0 +1,225 @@
+"""The survey form, built from the question module (indico's make_survey_form pattern).
+
+Every text is checked server-side: one value per single-choice field, choices only from
+`questions`, NFC-normalised comment of at most COMMENT_MAX characters, no control
+characters, no U+FFFD (what Werkzeug leaves of invalid UTF-8), a Vietnamese phone number
+only with its consent box ticked.
+"""
+
+import hashlib
+import hmac
+import re
+import unicodedata
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.csrf.core import CSRF
+from wtforms.validators import StopValidation, ValidationError
+
+from survey_app.survey import questions
+
+MSG_ONE_VALUE = _l("Chỉ được chọn một câu trả lời.")
+MSG_INVALID_CHOICE = _l("Câu trả lời không hợp lệ, vui lòng chọn lại.")
+MSG_BAD_CHARS = _l("Nội dung có ký tự không hợp lệ, vui lòng gõ lại.")
+
+# C0/C1 controls except TAB, LF, CR; DEL; U+FFFD is what invalid UTF-8 decodes to.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+_PHONE = re.compile(r"(?:0|\+84)([35789]\d{8})")
+
+
+def has_bad_chars(text: str) -> bool:
+    return bool(_BAD_CHARS.search(text))
+
+
+def normalise_text(value: str | None) -> str | None:
+    """NFC, browser CRLF as LF (as `maxlength` counts them), trimmed; empty -> None."""
+    if value is None:
+        return None
+    value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").strip()
+    return value or None
+
+
+def canonical_phone(value: str) -> str | None:
+    """A Vietnamese mobile number as 0xxxxxxxxx, or None when it is not one."""
+    match = _PHONE.fullmatch(_PHONE_SEPARATORS.sub("", value))
+    return "0" + match.group(1) if match else None
+
+
+class SurveyTokenCSRF(CSRF):
+    """CSRF bound to the survey token, not the session: works with cookies blocked."""
+
+    def setup_form(self, form):
+        self.context = form.meta.csrf_context
+        if not isinstance(self.context, str) or not self.context:
+            raise TypeError("SurveyTokenCSRF needs meta={'csrf_context': <survey token>}")
+        return super().setup_form(form)
+
+    def generate_csrf_token(self, csrf_token_field) -> str:
+        key = current_app.config["SECRET_KEY"].encode()
+        message = f"survey-csrf|{self.context}".encode()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+    def validate_csrf_token(self, form, field) -> None:
+        data = field.data if isinstance(field.data, str) else ""
+        if not data or not hmac.compare_digest(data, field.current_token):
+            raise ValidationError(
+                _l("Phiếu đã hết hạn hoặc không hợp lệ. Vui lòng gửi lại câu trả lời.")
+            )
+
+
+class SingleValueMixin:
+    """Parameter pollution (`overall=a&overall=b`) is an error, not a silent first pick."""
+
+    def process_formdata(self, valuelist):
+        if len(valuelist) > 1:
+            self.data = None
+            raise ValueError(MSG_ONE_VALUE)
+        super().process_formdata(valuelist)
+
+
+class ChoiceField(SingleValueMixin, RadioField):
+    """One radio group whose values come from the question module only."""
+
+    def __init__(self, label=None, validators=None, required_message=None, **kwargs):
+        super().__init__(label, validators, validate_choice=False, **kwargs)
+        self.required_message = required_message
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data == "":
+            self.data = None
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+        if self.data is None:
+            if self.required_message:
+                raise StopValidation(str(self.required_message))
+            return
+        if self.data not in {value for value, _label in self.choices}:
+            self.data = None
+            raise StopValidation(str(MSG_INVALID_CHOICE))
+
+
+class MultiChoiceField(SelectMultipleField):
+    """Tick-any checkboxes: duplicates collapse, unknown values are an error."""
+
+    def process_formdata(self, valuelist):
+        self.data = list(dict.fromkeys(v for v in valuelist if v))
+
+    def pre_validate(self, form):
+        allowed = {value for value, _label in self.choices}
+        if any(value not in allowed for value in self.data or ()):
+            self.data = [v for v in self.data if v in allowed]
+            raise StopValidation(str(MSG_INVALID_CHOICE))
+
+
+class SingleTextAreaField(SingleValueMixin, TextAreaField):
+    pass
+
+
+class SingleStringField(SingleValueMixin, StringField):
+    pass
+
+
+def clean_text(form, field) -> None:
+    if field.data and has_bad_chars(field.data):
+        raise StopValidation(str(MSG_BAD_CHARS))
+
+
+def comment_length(form, field) -> None:
+    if field.data and len(field.data) > questions.COMMENT_MAX:
+        raise ValidationError(
+            _l(
+                "Góp ý dài %(n)s ký tự, tối đa %(max)s ký tự.",
+                n=f"{len(field.data):,}".replace(",", "."),
+                max=f"{questions.COMMENT_MAX:,}".replace(",", "."),
+            )
+        )
+
+
+def phone_format(form, field) -> None:
+    if not field.data:
+        return
+    phone = canonical_phone(field.data)
+    if phone is None:
+        raise ValidationError(_l("Số điện thoại chưa đúng (ví dụ 0901234567 hoặc +84901234567)."))
+    field.data = phone
+
+
+class BaseSurveyForm(FlaskForm):
+    """Fields are added by make_survey_form(); helpers read the cleaned answers."""
+
+    def validate_consent(self, field) -> None:
+        if self.phone.data and not field.data:
+            raise ValidationError(
+                _l("Để nhà trường gọi lại, vui lòng đánh dấu ô đồng ý bên dưới số điện thoại.")
+            )
+
+    def details(self) -> dict[str, str]:
+        return {q.code: self[q.code].data for q in questions.DETAILS if self[q.code].data}
+
+    def reasons_data(self) -> list[str]:
+        return list(self.reasons.data or ())
+
+    def first_errors(self) -> list[tuple[str, str]]:
+        """(field id, first message) for the error summary, in page order."""
+        return [(field.id, str(field.errors[0])) for field in self if field.errors]
+
+
+def make_survey_form(token_csrf: bool = True) -> type[BaseSurveyForm]:
+    """Build the form class from `questions` (token-bound CSRF, or none for staff pages).
+
+    Staff pages (paper entry, kiosk) keep Flask-WTF's session CSRF, checked for every POST
+    by the global CSRFProtect; their template renders `csrf_token()` itself.
+    """
+
+    class Meta:
+        if token_csrf:
+            csrf_class = SurveyTokenCSRF
+        else:
+            csrf = False
+
+    attrs = {
+        "Meta": Meta,
+        questions.OVERALL_CODE: ChoiceField(
+            questions.OVERALL_LABEL,
+            choices=list(questions.LEVELS),
+            required_message=_l("Vui lòng chọn mức độ hài lòng chung (câu 1)."),
+        ),
+    }
+    for question in questions.DETAILS:
+        assert not hasattr(BaseSurveyForm, question.code), question.code
+        attrs[question.code] = ChoiceField(question.label, choices=list(question.choices))
+    attrs[questions.REASONS_CODE] = MultiChoiceField(
+        _l("Nếu chưa hài lòng, vì sao?"), choices=list(questions.REASONS)
+    )
+    attrs["comment"] = SingleTextAreaField(
+        _l("Góp ý của Ông/Bà"), filters=[normalise_text], validators=[clean_text, comment_length]
+    )
+    attrs["phone"] = SingleStringField(
+        _l("Số điện thoại"), filters=[normalise_text], validators=[clean_text, phone_format]
+    )
+    attrs["consent"] = BooleanField(
+        _l("Tôi đồng ý để nhà trường dùng số điện thoại này chỉ để liên hệ về góp ý này.")
+    )
+    name = "SurveyForm" if token_csrf else "StaffSurveyForm"
+    return type(name, (BaseSurveyForm,), attrs)
+
+
+SurveyForm = make_survey_form(token_csrf=True)
+StaffSurveyForm = make_survey_form(token_csrf=False)
+
+
+class CodeForm(FlaskForm):
+    """The short code typed from the slip (no session CSRF: a lookup changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    code = SingleStringField(
+        _l("Mã khảo sát trên phiếu"), filters=[lambda v: v.strip() if v else v]
+    )

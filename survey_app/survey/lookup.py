@@ -1,0 +1,107 @@
+"""Finding a dossier from a survey link or a typed short code, and throttling failed tries.
+
+Only failed lookups count (a 404), per address and against a global cap, so codes cannot be
+enumerated while a whole school's Wi-Fi behind one address still opens valid links freely:
+a request for a known token or code is exempt from both limits.
+"""
+
+import hashlib
+import re
+import time
+import unicodedata
+
+from flask import current_app, g, make_response, render_template, request
+from sqlalchemy import select
+
+from survey_app.dossiers.models import SHORT_CODE_ALPHABET, Dossier
+from survey_app.extensions import db, limiter
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212_.]")
+_MISSING = object()
+
+
+def fingerprint(secret: str) -> str:
+    """A short hash for logs: failed lookups are logged without the token in clear."""
+    return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+def normalise_short_code(raw: str | None) -> str | None:
+    """The 8-character code, or None if anything typed is outside the slip's alphabet.
+
+    Case, spaces and dashes are ignored; NFKC folds full-width forms to ASCII. Look-alikes
+    (Cyrillic о, Greek Α, O/0, I/1/L) are rejected, never mapped onto another code.
+    """
+    if not raw:
+        return None
+    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
+    if not text.isascii():
+        return None
+    text = text.upper()
+    if len(text) != 8 or any(c not in SHORT_CODE_ALPHABET for c in text):
+        return None
+    return text
+
+
+def dossier_for_token(token: str) -> Dossier | None:
+    """The dossier of a survey token (cached per request: the limits ask first)."""
+    cached = g.get("survey_dossier", _MISSING)
+    if cached is not _MISSING and g.get("survey_token") == token:
+        return cached
+    # A malformed token still costs one indexed query: unknown and expired look alike.
+    key = token if _TOKEN.fullmatch(token) else "~"
+    dossier = db.session.scalars(select(Dossier).where(Dossier.token == key)).first()
+    g.survey_token, g.survey_dossier = token, dossier
+    return dossier
+
+
+def dossier_for_short_code(raw: str | None) -> Dossier | None:
+    code = normalise_short_code(raw)
+    key = code or "~"
+    return db.session.scalars(select(Dossier).where(Dossier.short_code == key)).first()
+
+
+def log_failed_lookup(kind: str, secret: str) -> None:
+    current_app.logger.warning(
+        "survey lookup failed: %s %s from %s", kind, fingerprint(secret), request.remote_addr
+    )
+
+
+def _lookup_failed(response) -> bool:
+    return response.status_code == 404
+
+
+def _known_link() -> bool:
+    """Exempt requests for a known token or code; only unknown ones are throttled."""
+    if request.view_args and "token" in request.view_args:
+        return dossier_for_token(request.view_args["token"]) is not None
+    if request.method != "POST":
+        return True  # the empty code form
+    if "survey_code_dossier" not in g:
+        g.survey_code_dossier = dossier_for_short_code(request.form.get("code"))
+    return g.survey_code_dossier is not None
+
+
+def _too_many(request_limit):
+    seconds = max(1, int(request_limit.reset_at - time.time()))
+    body = render_template("survey/too_many.html", minutes=max(1, round(seconds / 60)))
+    response = make_response(body, 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+per_address = limiter.shared_limit(
+    lambda: current_app.config["SURVEY_LOOKUP_LIMIT"],
+    scope="survey-lookup",
+    deduct_when=_lookup_failed,
+    exempt_when=_known_link,
+    on_breach=_too_many,
+)
+global_cap = limiter.shared_limit(
+    lambda: current_app.config["SURVEY_LOOKUP_GLOBAL_LIMIT"],
+    scope="survey-lookup-global",
+    key_func=lambda: "all",
+    deduct_when=_lookup_failed,
+    exempt_when=_known_link,
+    on_breach=_too_many,
+)

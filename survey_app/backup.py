@@ -71,7 +71,10 @@ def sqlite_backup(source: str, target: str) -> None:
 
 
 def _require_intact(conn: sqlite3.Connection) -> None:
-    result = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    try:
+        result = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
+        raise click.ClickException(f"integrity_check failed: {exc}") from exc
     if result != ["ok"]:
         raise click.ClickException("integrity_check failed: " + "; ".join(result[:5]))
 

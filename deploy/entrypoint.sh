@@ -1,0 +1,27 @@
+#!/bin/sh
+# Start Hài Lòng in production without systemd (a container, or by hand):
+# the locked migration step, then gunicorn replaces this shell (signals reach it directly).
+#   deploy/entrypoint.sh [extra gunicorn options]
+set -eu
+cd "$(dirname "$0")/.."
+
+if [ -f .env ]; then  # the same settings file systemd's EnvironmentFile reads
+  set -a
+  . ./.env
+  set +a
+fi
+: "${APP_ENV:=production}"
+export APP_ENV
+
+BIN=${VENV:-.venv}/bin
+if [ ! -x "$BIN/python" ]; then
+  echo "entrypoint: no virtualenv at $BIN (run make install)" >&2
+  exit 1
+fi
+# Compiled translations are build output (not in git): make them if missing.
+if ! ls survey_app/translations/*/LC_MESSAGES/messages.mo >/dev/null 2>&1; then
+  "$BIN/pybabel" compile -q -d survey_app/translations
+fi
+
+"$BIN/python" -m survey_app.deploy
+exec "$BIN/gunicorn" -c gunicorn.conf.py "$@" wsgi:app

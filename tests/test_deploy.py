@@ -1,0 +1,215 @@
+"""Production start-up: the locked migration step and gunicorn with its config file."""
+
+import fcntl
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from survey_app import create_app
+from survey_app.deploy import ADVISORY_LOCK_KEY
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _head_revision() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config(str(ROOT / "migrations" / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    (head,) = ScriptDirectory.from_config(config).get_heads()
+    return head
+
+
+@contextmanager
+def scratch_database(tmp_path):
+    """A fresh, empty database: PostgreSQL when the suite runs on it, else SQLite."""
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if not base.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'deploy.db'}"
+        return
+    name = f"hl_deploy_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def _env(url: str, **extra) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "BENCH_HELLO")}
+    return {**env, "DATABASE_URL": url, "APP_ENV": "development", **extra}
+
+
+def _deploy(url: str, **extra) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "survey_app.deploy"],
+        cwd=ROOT,
+        env=_env(url, **extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@contextmanager
+def migration_lock_held(url: str):
+    """Hold the lock the deploy step takes, as a slow first start would."""
+    if url.startswith("postgresql"):
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+        engine.dispose()
+        return
+    instance = create_app({"APP_ENV": "testing"}).instance_path
+    os.makedirs(instance, exist_ok=True)
+    with open(os.path.join(instance, "migrate.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _wait_for_line(proc: subprocess.Popen, needle: str, timeout: float) -> str:
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            break
+        seen += line
+        if needle in line:
+            return seen
+    raise AssertionError(f"{needle!r} not seen; output so far:\n{seen}")
+
+
+def test_two_starts_migrate_once(tmp_path):
+    head = _head_revision()
+    with scratch_database(tmp_path) as url:
+        with migration_lock_held(url):
+            # Both starts find the lock taken and queue behind it, then race for it.
+            first, second = _deploy(url), _deploy(url)
+            outputs = [_wait_for_line(p, "waiting", 60) for p in (first, second)]
+        for proc, i in ((first, 0), (second, 1)):
+            rest, _ = proc.communicate(timeout=60)
+            outputs[i] += rest
+            assert proc.returncode == 0, outputs[i]
+        log = "\n".join(outputs)
+        assert log.count("Running upgrade") == 1, log
+        assert sum("deploy: migrated empty -> " + head in out for out in outputs) == 1, log
+        assert sum("nothing to do" in out for out in outputs) == 1, log
+
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == head
+            assert conn.scalar(text("SELECT count(*) FROM alembic_version")) == 1
+        engine.dispose()
+
+        again = _deploy(url)
+        out, _ = again.communicate(timeout=60)
+        assert again.returncode == 0 and "nothing to do" in out and "Running upgrade" not in out
+
+
+def test_deploy_fails_loudly():
+    down = _deploy("postgresql+psycopg2://nobody@127.0.0.1:1/none")
+    out, _ = down.communicate(timeout=60)
+    assert down.returncode == 1 and "deploy: FAILED: OperationalError" in out
+
+    weak = _deploy("sqlite://", APP_ENV="production", SECRET_KEY="changeme")
+    out, _ = weak.communicate(timeout=60)
+    assert weak.returncode == 1 and "SECRET_KEY" in out
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str, host: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, headers={"Host": host, **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.mark.slow
+def test_gunicorn_boots_with_the_config_and_serves(tmp_path):
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    deploy = _deploy(url)
+    assert deploy.wait(60) == 0, deploy.stdout.read()
+    port = _free_port()
+    env = _env(
+        url,
+        APP_ENV="production",
+        SECRET_KEY=secrets.token_hex(32),
+        TRUSTED_HOSTS="127.0.0.1",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="2",
+        BENCH_HELLO="1",
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base, host = f"http://127.0.0.1:{port}", f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                status, headers, body = _get(base + "/healthz", host)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "gunicorn died"
+                time.sleep(0.2)
+        assert status == 200 and json.loads(body) == {"status": "ok", "database": "up"}
+        # Production settings are live: HSTS, and unknown Host headers refused.
+        assert "max-age=" in headers["Strict-Transport-Security"]
+        assert _get(base + "/healthz", "evil.example")[0] == 400
+        status, _, body = _get(base + "/hello", host, {"X-Forwarded-Proto": "https"})
+        assert (status, body) == (200, b"Hello, world!\n")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        log, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, log
+    assert log.count("Booting worker") == 2, log
+    assert '"GET /healthz HTTP/1.1" 200' in log  # access log on stdout
+    assert "Traceback" not in log
+
+
+def test_hello_is_off_by_default(client):
+    assert client.get("/hello").status_code == 404
+    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert "hello" not in app.view_functions
+    on = create_app(
+        {"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://", "BENCH_HELLO": 1}
+    )
+    assert on.test_client().get("/hello").get_data() == b"Hello, world!\n"

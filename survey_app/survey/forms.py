@@ -10,8 +10,9 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from urllib.parse import unquote_to_bytes
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
@@ -46,6 +47,25 @@ def canonical_phone(value: str) -> str | None:
     """A Vietnamese mobile number as 0xxxxxxxxx, or None when it is not one."""
     match = _PHONE.fullmatch(_PHONE_SEPARATORS.sub("", value))
     return "0" + match.group(1) if match else None
+
+
+def invalid_utf8_fields() -> set[str]:
+    """Names of urlencoded fields whose bytes are not UTF-8.
+
+    Werkzeug keeps such bytes percent-quoted instead of failing, so read the raw body
+    (call before request.form; multipart parts decode to U+FFFD, caught by clean_text).
+    """
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return set()
+    bad = set()
+    for pair in request.get_data(cache=True).split(b"&"):
+        name, _sep, value = pair.partition(b"=")
+        try:
+            for part in (name, value):
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            bad.add(unquote_to_bytes(name).decode("utf-8", "replace"))
+    return bad
 
 
 class SurveyTokenCSRF(CSRF):
@@ -159,6 +179,13 @@ class BaseSurveyForm(FlaskForm):
                 _l("Để nhà trường gọi lại, vui lòng đánh dấu ô đồng ý bên dưới số điện thoại.")
             )
 
+    def reject_bytes(self, names: set[str]) -> None:
+        """Mark the fields that arrived as invalid UTF-8 (unknown names: a form error)."""
+        for name in names:
+            field = self._fields.get(name)
+            target = field.errors if field is not None else self.form_errors
+            target.insert(0, str(MSG_BAD_CHARS))
+
     def details(self) -> dict[str, str]:
         return {q.code: self[q.code].data for q in questions.DETAILS if self[q.code].data}
 
@@ -167,7 +194,8 @@ class BaseSurveyForm(FlaskForm):
 
     def first_errors(self) -> list[tuple[str, str]]:
         """(field id, first message) for the error summary, in page order."""
-        return [(field.id, str(field.errors[0])) for field in self if field.errors]
+        general = [("", str(message)) for message in self.form_errors[:1]]
+        return general + [(field.id, str(field.errors[0])) for field in self if field.errors]
 
 
 def make_survey_form(token_csrf: bool = True) -> type[BaseSurveyForm]:

@@ -90,6 +90,11 @@ def _too_many(request_limit):
     return response
 
 
+def too_many_page(error):
+    """Keep on_breach's survey page (the app-wide handler would swap in the generic one)."""
+    return error.get_response()
+
+
 per_address = limiter.shared_limit(
     lambda: current_app.config["SURVEY_LOOKUP_LIMIT"],
     scope="survey-lookup",

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.extensions import csrf, db
 from survey_app.survey import bp, lookup, questions
-from survey_app.survey.forms import CodeForm, SurveyForm
+from survey_app.survey.forms import CodeForm, SurveyForm, invalid_utf8_fields
 from survey_app.survey.models import Response, ResponseChannel
 from survey_app.survey.submit import can_answer, is_answered, is_expired, store_response
 
@@ -59,6 +59,9 @@ def _form_page(dossier: Dossier, form: SurveyForm, status: int = 200):
     ), status
 
 
+bp.register_error_handler(429, lookup.too_many_page)
+
+
 @bp.route("/s/<token>", methods=["GET", "POST"])
 @csrf.exempt  # token-bound CSRF in the form instead (works with cookies blocked)
 @lookup.per_address
@@ -78,10 +81,12 @@ def survey(token: str):
     if is_expired(dossier):
         return _gone(410)
 
+    bad_bytes = invalid_utf8_fields() if request.method == "POST" else set()
     form = SurveyForm(meta={"csrf_context": dossier.token})
     if request.method == "GET":
         return _form_page(dossier, form)
-    if not form.validate():
+    if not form.validate() or bad_bytes:
+        form.reject_bytes(bad_bytes)
         return _form_page(dossier, form, 400)
     channel = ResponseChannel.CODE if _via() == "code" else ResponseChannel.QR
     if store_response(dossier, form, channel) is None:

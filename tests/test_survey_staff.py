@@ -1,0 +1,145 @@
+"""Assisted channels: paper forms typed in by staff, and the kiosk tablet."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from survey_app.audit import Audit
+from survey_app.extensions import db
+from survey_app.survey.models import Response
+from tests.conftest import csrf_token_from
+from tests.test_survey import count, local_now, returned_dossier, stored
+
+
+def _post(client, url: str, data: dict):
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    return client.post(url, data={**data, "csrf_token": token})
+
+
+def test_paper_entry_by_another_clerk(client, auth, make):
+    school = make.school()
+    receiver = make.user("clerk", username="tiepnhan", school=school)
+    dossier = returned_dossier(make, received_by_id=receiver.id, returned_by_id=receiver.id)
+    typist = auth.login("clerk", username="nhapphieu")
+    index = client.get("/survey-entry")
+    assert index.status_code == 200 and dossier.code in index.get_data(as_text=True)
+    url = f"/survey-entry/{dossier.code}"
+    page = client.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'name="overall"' in html and "Nhìn chung" in html
+    response = _post(client, url, {"overall": "dissatisfied", "comment": "Chờ lâu"})
+    assert response.status_code == 303
+    row = stored(dossier)
+    assert row.channel.value == "paper" and row.entered_by_id == typist.id
+    audit_row = db.session.scalars(select(Audit).where(Audit.action == "survey_answered")).one()
+    assert audit_row.user_id == typist.id
+    # One answer per dossier on paper too.
+    again = client.post(url, data={"overall": "satisfied", "csrf_token": csrf_token_from(html)})
+    assert again.status_code == 409
+    assert count(Response) == 1
+
+
+def test_paper_entry_refused_to_the_clerk_who_handled_the_dossier(client, auth, make):
+    school = make.school()
+    make.user("principal", username="hieutruong", school=school)
+    clerk = auth.login("clerk", username="motcua")
+    for field in ("received_by_id", "returned_by_id"):
+        dossier = returned_dossier(make, **{field: clerk.id})
+        url = f"/survey-entry/{dossier.code}"
+        page = client.get(url)
+        assert page.status_code == 403
+        assert "nhờ một cán bộ khác nhập" in page.get_data(as_text=True)
+        token = csrf_token_from(client.get("/survey-entry").get_data(as_text=True))
+        assert client.post(url, data={"overall": "satisfied", "csrf_token": token}).status_code == (
+            403
+        )
+    assert count(Response) == 0
+
+
+def test_paper_entry_allowed_when_the_school_has_one_staff_member(client, auth, make):
+    clerk = auth.login("clerk", username="duynhat")
+    dossier = returned_dossier(make, received_by_id=clerk.id, returned_by_id=clerk.id)
+    assert _post(client, f"/survey-entry/{dossier.code}", {"overall": "satisfied"}).status_code == (
+        303
+    )
+    assert stored(dossier).entered_by_id == clerk.id
+
+
+def test_paper_entry_validates_like_the_parent_form(client, auth, make):
+    auth.login("principal")
+    dossier = returned_dossier(make)
+    url = f"/survey-entry/{dossier.code}"
+    for data in (
+        {"overall": "5"},
+        {"comment": "x"},
+        {"overall": "satisfied", "comment": "a" * 2001},
+        {"overall": "satisfied", "phone": "0901234567"},
+        {"overall": "satisfied", "comment": "a\x00b"},
+    ):
+        response = _post(client, url, data)
+        assert response.status_code == 400, data
+    # Session CSRF (CSRFProtect) guards staff forms.
+    assert client.post(url, data={"overall": "satisfied"}).status_code == 400
+    assert count(Response) == 0
+
+
+def test_paper_entry_states_and_school_scope(client, auth, make):
+    auth.login("principal")
+    not_returned = make.dossier(received_at=local_now() - timedelta(days=1))
+    withdrawn = make.dossier(received_at=local_now() - timedelta(days=1), status="withdrawn")
+    answered = returned_dossier(make)
+    make.response(answered)
+    other_school = make.school(code="KHAC", name="Trường khác")
+    foreign = returned_dossier(make, school=other_school)
+    assert client.get(f"/survey-entry/{not_returned.code}").status_code == 409
+    assert client.get(f"/survey-entry/{withdrawn.code}").status_code == 410
+    assert client.get(f"/survey-entry/{answered.code}").status_code == 409
+    assert client.get(f"/survey-entry/{foreign.code}").status_code == 404
+    assert client.get("/survey-entry?code=NOPE").status_code == 404
+    found = client.get(f"/survey-entry?code={answered.short_code.lower()}")
+    assert found.status_code == 302 and found.headers["Location"].endswith(answered.code)
+
+
+def test_kiosk_round_trip(client, auth, make):
+    clerk = auth.login("clerk", username="quay")
+    older = returned_dossier(make)
+    latest = make.dossier(
+        received_at=local_now() - timedelta(days=3), returned_at=local_now() - timedelta(minutes=2)
+    )
+    start = client.get("/kiosk")
+    html = start.get_data(as_text=True)
+    assert start.status_code == 200
+    assert html.index(latest.code) < html.index(older.code)
+    assert f'href="/kiosk/{latest.code}"' in html
+    url = f"/kiosk/{latest.code}"
+    response = _post(client, url, {"overall": "very_satisfied", "reasons": ["long_wait"]})
+    assert response.status_code == 303 and response.headers["Location"] == "/kiosk/done"
+    row = stored(latest)
+    assert row.channel.value == "kiosk" and row.entered_by_id == clerk.id
+    done = client.get("/kiosk/done").get_data(as_text=True)
+    assert 'http-equiv="refresh" content="8;url=/kiosk"' in done and "Cảm ơn" in done
+    # The answered dossier left the start page; a second answer is refused.
+    assert latest.code not in client.get("/kiosk").get_data(as_text=True)
+    assert client.get(url).status_code == 409
+
+
+def test_kiosk_pages_have_no_way_back_into_staff_pages(client, auth, make):
+    auth.login("clerk")
+    dossier = returned_dossier(make)
+    for url in ("/kiosk", f"/kiosk/{dossier.code}", "/kiosk/done", "/kiosk?code=NOPE"):
+        html = client.get(url).get_data(as_text=True)
+        links = re.findall(r'(?:href|action)="([^"]+)"', html)
+        assert links, url
+        for link in links:
+            assert link.startswith(("/kiosk", "?lang=", "data:")), (url, link)
+        assert "Đăng xuất" not in html
+
+
+def test_kiosk_opens_by_short_code(client, auth, make):
+    auth.login("clerk")
+    dossier = returned_dossier(make, short_code="K7QM3XPA")
+    response = client.get("/kiosk?code=k7qm-3xpa")
+    assert response.status_code == 302 and response.headers["Location"] == f"/kiosk/{dossier.code}"
+    assert client.get("/kiosk?code=ZZZZ").status_code == 404

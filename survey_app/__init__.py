@@ -20,11 +20,12 @@ def create_app(config: str | dict | None = None) -> Flask:
     load_config(app, config)
     init_extensions(app)
     register_blueprints(app)
-    from survey_app import errors, security, templating
+    from survey_app import errors, hello, security, templating
 
     errors.register(app)
     security.register(app)
     templating.register(app)
+    hello.register(app)  # GET /hello, the benchmark baseline, only when BENCH_HELLO is on
     register_cli(app)
     return app
 
@@ -85,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from survey_app.auth.cli import schools_cli, users_cli
+    from survey_app.backup import backup_cli, data_cli
     from survey_app.cases.cli import notify_cli
     from survey_app.demo import demo
     from survey_app.dossiers.cli import dossiers_cli, procedures_cli
@@ -98,5 +100,7 @@ def register_cli(app: Flask) -> None:
         notify_cli,
         report_cli,
         demo,
+        backup_cli,
+        data_cli,
     ):
         app.cli.add_command(command)

@@ -87,9 +87,9 @@ def register_blueprints(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from survey_app.auth.cli import schools_cli, users_cli
     from survey_app.backup import backup_cli, data_cli
-    from survey_app.cases.cli import notify_cli
     from survey_app.demo import demo
     from survey_app.dossiers.cli import dossiers_cli, procedures_cli
+    from survey_app.notify.cli import notify_cli
     from survey_app.reports.cli import report_cli
 
     for command in (

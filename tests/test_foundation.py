@@ -23,6 +23,7 @@ PUBLIC_ENDPOINTS = {
     "survey.survey",
     "survey.thanks",
     "survey.loop",
+    "cases.loop",
 }
 ROLES = ("principal", "clerk", "office")
 

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("cases", __name__)
 
-from survey_app.cases import views  # noqa: E402,F401
+from survey_app.cases import loop, views  # noqa: E402,F401

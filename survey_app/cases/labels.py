@@ -1,0 +1,83 @@
+"""Vietnamese labels (msgids) for case statuses, root causes and call outcomes."""
+
+from flask_babel import lazy_gettext as _l
+
+from survey_app.cases.models import CaseStatus, RootCause
+from survey_app.survey import questions
+
+STATUS_LABELS = {
+    CaseStatus.OPEN: _l("Mới"),
+    CaseStatus.IN_PROGRESS: _l("Đang xử lý"),
+    CaseStatus.RESOLVED: _l("Đã giải quyết"),
+    CaseStatus.CLOSED: _l("Đã đóng"),
+}
+
+ROOT_CAUSE_LABELS = {
+    RootCause.PROCEDURE_UNCLEAR: _l("Thủ tục, hướng dẫn chưa rõ ràng"),
+    RootCause.STAFF_ATTITUDE: _l("Thái độ của cán bộ, giáo viên"),
+    RootCause.DELAY: _l("Chậm trễ, trễ hẹn"),
+    RootCause.PAPERS: _l("Yêu cầu giấy tờ ngoài quy định"),
+    RootCause.FEES: _l("Chi phí ngoài quy định, phiền hà, nhũng nhiễu"),
+    RootCause.FACILITIES: _l("Cơ sở vật chất"),
+    RootCause.OTHER: _l("Khác"),
+}
+
+CALL_OUTCOMES = {
+    "reached": _l("Đã trao đổi với phụ huynh"),
+    "no_answer": _l("Không nghe máy"),
+    "call_back": _l("Hẹn gọi lại"),
+    "wrong_number": _l("Sai số điện thoại"),
+}
+
+
+def call_text(outcome: str, notes: str | None) -> str:
+    """A call event's text: the outcome code on the first line, then the notes."""
+    return outcome + ("\n" + notes if notes else "")
+
+
+def split_call(text: str) -> tuple[str | None, str]:
+    """(outcome code, notes) from a call event's text; None when no known outcome leads."""
+    first, _, rest = text.partition("\n")
+    if first in CALL_OUTCOMES:
+        return first, rest
+    return None, text
+
+
+def overall_label(value) -> str:
+    """The overall answer's label ("Không hài lòng"...)."""
+    return str(dict(questions.LEVELS).get(str(value), value))
+
+
+def detail_rows(answers) -> list[tuple[object, object, bool]]:
+    """(question label, answer label, negative?) for the details answered, in survey order."""
+    given = {a.question_code: a.value for a in answers}
+    rows = []
+    for q in questions.DETAILS:
+        value = given.get(q.code)
+        if value is not None:
+            rows.append((q.label, dict(q.choices).get(value, value), value in q.negative))
+    return rows
+
+
+def negative_details(answers) -> list[tuple[object, object]]:
+    """(short question label, answer label) of the negative details only."""
+    given = {a.question_code: a.value for a in answers}
+    return [
+        (q.short or q.label, dict(q.choices).get(given[q.code], given[q.code]))
+        for q in questions.DETAILS
+        if given.get(q.code) in q.negative
+    ]
+
+
+def reason_labels(answers) -> list[object]:
+    """Labels of the ticked reasons, in survey order."""
+    ticked = {a.value for a in answers if a.question_code == questions.REASONS_CODE}
+    return [label for code, label in questions.REASONS if code in ticked]
+
+
+def status_label(value: str) -> str:
+    """A status's label from its stored value ("open"...)."""
+    try:
+        return str(STATUS_LABELS[CaseStatus(value)])
+    except ValueError:
+        return value

@@ -311,3 +311,43 @@ def test_fault_hook_sleep_is_harmless(client, make, monkeypatch):
     dossier = returned_dossier(make)
     assert submit(client, dossier, {"overall": "satisfied"}).status_code == 303
     assert count(Response) == 1
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(fg: str, bg: str) -> float:
+    high, low = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_colours_meet_wcag_aa():
+    from pathlib import Path
+
+    css = "".join(
+        (Path(__file__).parent.parent / "templates" / "survey" / name).read_text()
+        for name in ("_shell.css", "_form.css")
+    )
+    text_pairs = [
+        ("#1a1a1a", "#ffffff"),  # body text
+        ("#47525d", "#ffffff"),  # hints, sub-titles
+        ("#0a4f8f", "#ffffff"),  # links
+        ("#0a4f8f", "#eef1f4"),  # language switch on the top band
+        ("#333333", "#eef1f4"),  # school name on the top band
+        ("#ffffff", "#0a4f8f"),  # button
+        ("#a4161a", "#ffffff"),  # errors
+        ("#a4161a", "#fdf0f0"),  # error summary
+        ("#0a4f8f", "#fdf0f0"),  # links in the error summary
+        ("#1a1a1a", "#e3eefa"),  # a chosen answer
+    ]
+    for fg, bg in text_pairs:
+        assert contrast(fg, bg) >= 4.5, (fg, bg, contrast(fg, bg))
+    # Input and tile borders, focus ring: non-text contrast >= 3:1 (WCAG 1.4.11).
+    for fg, bg in (("#6b7785", "#ffffff"), ("#0a4f8f", "#e3eefa"), ("#c77c00", "#ffffff")):
+        assert contrast(fg, bg) >= 3, (fg, bg)
+    used = set(re.findall(r"#[0-9a-f]{6}\b|#[0-9a-f]{3}\b", css))
+    listed = {c for pair in text_pairs for c in pair} | {"#6b7785", "#c77c00", "#333", "#fff"}
+    assert used - listed <= {"#d5dbe1"}  # decorative rules only

@@ -47,7 +47,7 @@ def _answered(dossier: Dossier):
     page = loop_page(dossier)
     if page is not None:
         return page
-    return render_template("survey/answered.html"), 409
+    return render_template("survey/answered.html", school=dossier.school), 409
 
 
 def _form_page(dossier: Dossier, form: SurveyForm, status: int = 200):
@@ -109,7 +109,10 @@ def thanks(token: str):
 
     has_case = db.session.scalar(select(Case.id).where(Case.response_id == response.id))
     return render_template(
-        "survey/thanks.html", has_case=has_case is not None, called_back=response.contact_consent
+        "survey/thanks.html",
+        school=dossier.school,
+        has_case=has_case is not None,
+        called_back=response.contact_consent,
     )
 
 

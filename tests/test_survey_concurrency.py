@@ -1,0 +1,81 @@
+"""Twenty parents' phones submit the same link at once: exactly one answer, the rest 409."""
+
+import http.client
+import threading
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from survey_app.cases.models import Case
+from survey_app.extensions import db
+from survey_app.notify.models import Outbox
+from survey_app.survey.models import Response
+from tests.conftest import csrf_token_from
+from tests.test_survey import returned_dossier
+
+pytestmark = pytest.mark.slow
+
+THREADS = 20
+
+
+def _request(server_url: str, method: str, path: str, body: str | None = None):
+    parts = urlsplit(server_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        conn.close()
+
+
+def _race(live_server, path: str, body: str) -> list[int]:
+    barrier = threading.Barrier(THREADS)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def post():
+        barrier.wait()
+        try:
+            status, _body = _request(live_server.url, "POST", path, body)
+        except Exception as exc:  # noqa: BLE001  a dropped connection counts as a failure
+            status = repr(exc)
+        with lock:
+            statuses.append(status)
+
+    threads = [threading.Thread(target=post) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    return statuses
+
+
+@pytest.mark.parametrize("sleep", ["", "0.2"])
+def test_concurrent_submissions_store_exactly_one(live_server, make, monkeypatch, sleep):
+    """`sleep` widens the window between the insert and COMMIT (test-only fault hook)."""
+    if sleep:
+        monkeypatch.setenv("HL_FAULT_SUBMIT_SLEEP", sleep)
+    make.user("principal", username="hieutruong", email="ht@school.test")
+    dossier = returned_dossier(make)
+    token, dossier_id = dossier.token, dossier.id
+    db.session.commit()
+    status, html = _request(live_server.url, "GET", f"/s/{token}")
+    assert status == 200
+    body = urlencode(
+        {"overall": "dissatisfied", "comment": "Chờ quá lâu", "csrf_token": csrf_token_from(html)}
+    )
+    statuses = _race(live_server, f"/s/{token}", body)
+
+    assert len(statuses) == THREADS
+    assert statuses.count(303) == 1, statuses
+    assert statuses.count(409) == THREADS - 1, statuses
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Response.id))) == 1
+    assert db.session.scalar(select(Response.dossier_id)) == dossier_id
+    # The winner's case and mail, and nothing half-written by the losers.
+    assert db.session.scalar(select(func.count(Case.id))) == 1
+    assert db.session.scalar(select(func.count(Outbox.id))) == 1

@@ -1,0 +1,1 @@
+"""Benchmarks B1–B6 (see BENCHMARKS.md)."""

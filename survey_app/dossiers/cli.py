@@ -5,6 +5,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from survey_app.auth.models import School
+from survey_app.dossiers import importer
 from survey_app.dossiers.models import Procedure
 from survey_app.extensions import db
 
@@ -29,3 +30,47 @@ def list_procedures(school_code):
 @click.group("dossiers")
 def dossiers_cli():
     """Dossiers."""
+
+
+@dossiers_cli.command("import")
+@click.argument("csv_file", type=click.File("rb"))
+@click.option("--school", "school_code", default=None, help="School code (default: the only one).")
+@with_appcontext
+def import_dossiers(csv_file, school_code):
+    """Import dossiers from a UTF-8 CSV file: all rows or none.
+
+    Prints CODE<TAB>SHORT_CODE<TAB>DUE_DATE per dossier on stdout, in input order;
+    errors (by line), progress and the summary go to stderr.
+    """
+    schools = db.session.scalars(
+        select(School).where(School.code == school_code) if school_code else select(School)
+    ).all()
+    if len(schools) != 1:
+        if school_code or not schools:
+            raise click.ClickException(f"Unknown school {school_code or ''}".strip() + ".")
+        raise click.ClickException("Several schools: name one with --school CODE.")
+    school = schools[0]
+    rows, errors = importer.parse(csv_file.read(), school)
+    if errors:
+        for error in errors:
+            click.echo(str(error), err=True)
+        db.session.rollback()
+        raise click.ClickException(f"{len(errors)} error(s): nothing imported.")
+    stderr = click.get_text_stream("stderr")
+
+    def progress(items):
+        with click.progressbar(items, label="Importing", file=stderr) as bar:
+            yield from bar
+
+    try:
+        made = importer.write(rows, school, progress=progress)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    for dossier in made:
+        click.echo(f"{dossier.code}\t{dossier.short_code}\t{dossier.due_date.isoformat()}")
+    returned = sum(1 for d in made if d.returned_at is not None)
+    click.echo(
+        f"Imported {len(made)} dossier(s) ({returned} returned) into {school.code}.", err=True
+    )

@@ -1,12 +1,259 @@
-"""The dossier register."""
+"""The dossier register: list, intake, one dossier, return, withdrawal, apology record."""
 
-from flask import render_template
+from datetime import datetime
 
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from survey_app.audit import Audit
 from survey_app.auth.decorators import role_required
+from survey_app.auth.models import User
 from survey_app.dossiers import bp
+from survey_app.dossiers.forms import ApologyForm, DossierForm, ReturnForm, WithdrawForm
+from survey_app.dossiers.intake import (
+    IntakeError,
+    apology_in_time,
+    create_dossier,
+    dossier_state,
+    is_on_time,
+    issue_apology,
+    needs_apology,
+    return_dossier,
+    withdraw_dossier,
+)
+from survey_app.dossiers.models import Dossier, DossierStatus, Procedure
+from survey_app.dossiers.register import STATES, register_query
+from survey_app.dossiers.workdays import WorkCalendar
+from survey_app.extensions import db
+from survey_app.timeutil import local_to_utc, local_today, to_local, utcnow
+
+STAFF = ("principal", "clerk")
+PER_PAGE = 50
+
+
+def load_dossier(code: str) -> Dossier:
+    """The current user's school's dossier with this tracking code, or 404."""
+    dossier = db.session.scalars(
+        select(Dossier)
+        .options(joinedload(Dossier.procedure), joinedload(Dossier.school))
+        .where(Dossier.school_id == current_user.school_id, Dossier.code == code)
+    ).first()
+    if dossier is None:
+        abort(404)
+    return dossier
+
+
+def school_procedures(active_only: bool = False) -> list[Procedure]:
+    query = select(Procedure).where(Procedure.school_id == current_user.school_id)
+    if active_only:
+        query = query.where(Procedure.active.is_(True))
+    return list(db.session.scalars(query.order_by(Procedure.name)))
+
+
+def local_now() -> datetime:
+    """Now, as the naive local wall-clock time a datetime-local input shows."""
+    return to_local(utcnow()).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _filters() -> tuple[dict, list[str]]:
+    """The register's filters from the query string, and what was wrong with them."""
+    args, errors = request.args, []
+    filters = {
+        "status": args.get("status", ""),
+        "procedure_id": args.get("procedure", ""),
+        "month": args.get("month", "").strip(),
+        "state": args.get("state", ""),
+        "q": args.get("q", "").strip()[:100],
+    }
+    if filters["status"] not in ("", *(s.value for s in DossierStatus)):
+        errors.append(_("Trạng thái không hợp lệ."))
+    if filters["state"] not in ("", *STATES):
+        errors.append(_("Bộ lọc hạn xử lý không hợp lệ."))
+    if filters["procedure_id"] and not filters["procedure_id"].isdigit():
+        errors.append(_("Thủ tục không hợp lệ."))
+    if filters["month"]:
+        try:
+            datetime.strptime(filters["month"], "%Y-%m")
+        except ValueError:
+            errors.append(_("Tháng phải có dạng YYYY-MM, ví dụ 2020-01."))
+    return filters, errors
 
 
 @bp.route("/dossiers")
-@role_required("principal", "clerk")
+@role_required(*STAFF)
 def register():
-    return render_template("dossiers/register.html")
+    filters, errors = _filters()
+    today, calendar = local_today(), WorkCalendar(current_user.school_id)
+    page = None
+    if not errors:
+        query = register_query(
+            current_user.school_id,
+            today=today,
+            calendar=calendar,
+            status=filters["status"] or None,
+            procedure_id=int(filters["procedure_id"] or 0) or None,
+            month=filters["month"] or None,
+            state=filters["state"] or None,
+            q=filters["q"] or None,
+        )
+        page = db.paginate(query, per_page=PER_PAGE, error_out=False, max_per_page=PER_PAGE)
+    states = {d.id: dossier_state(d, calendar, today) for d in (page.items if page else [])}
+    return render_template(
+        "dossiers/register.html",
+        page=page,
+        states=states,
+        filters=filters,
+        errors=errors,
+        procedures=school_procedures(),
+    ), (400 if errors else 200)
+
+
+@bp.route("/dossiers/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def new():
+    form = DossierForm()
+    procedures = {p.id: p for p in school_procedures(active_only=True)}
+    form.procedure.choices = [
+        (p.id, f"{p.name} ({p.working_days} " + _("ngày làm việc") + ")")
+        for p in procedures.values()
+    ]
+    if form.validate_on_submit():
+        try:
+            dossier = create_dossier(
+                current_user.school,
+                procedures[form.procedure.data],
+                student_name=form.student_name.data,
+                student_class=form.student_class.data,
+                applicant_name=form.applicant_name.data,
+                applicant_phone=form.applicant_phone.data,
+                intake_channel=form.intake_channel.data,
+                return_channel=form.return_channel.data,
+                received_by=current_user,
+            )
+        except IntakeError as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Đã tiếp nhận hồ sơ %(code)s.", code=dossier.code), "success")
+            return redirect(url_for("dossiers.detail", code=dossier.code), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("dossiers/new.html", form=form), status
+
+
+@bp.route("/dossiers/<code>")
+@role_required(*STAFF)
+def detail(code):
+    dossier = load_dossier(code)
+    calendar = WorkCalendar(dossier.school_id)
+    trail = db.session.execute(
+        select(Audit, User.full_name)
+        .outerjoin(User, User.id == Audit.user_id)
+        .where(
+            Audit.entity == "dossier",
+            Audit.entity_id == dossier.id,
+            Audit.school_id == dossier.school_id,
+        )
+        .order_by(Audit.at, Audit.id)
+    ).all()
+    return render_template(
+        "dossiers/detail.html",
+        dossier=dossier,
+        state=dossier_state(dossier, calendar),
+        on_time=is_on_time(dossier),
+        apology_in_time=apology_in_time(dossier),
+        needs_apology=needs_apology(dossier),
+        trail=trail,
+        received_by=db.session.get(User, dossier.received_by_id)
+        if dossier.received_by_id
+        else None,
+        returned_by=db.session.get(User, dossier.returned_by_id)
+        if dossier.returned_by_id
+        else None,
+    )
+
+
+@bp.route("/dossiers/<code>/return", methods=["GET", "POST"])
+@role_required(*STAFF)
+def return_result(code):
+    dossier = load_dossier(code)
+    if dossier.status is not DossierStatus.RECEIVED:
+        flash(_("Hồ sơ này không còn ở trạng thái đang giải quyết."), "error")
+        return redirect(url_for("dossiers.detail", code=code), 303)
+    form = ReturnForm()
+    if not form.is_submitted():
+        form.returned_at.data = local_now()
+        form.return_channel.data = dossier.return_channel.value
+    if form.validate_on_submit():
+        try:
+            return_dossier(
+                dossier,
+                returned_at=local_to_utc(form.returned_at.data),
+                return_channel=form.return_channel.data,
+                returned_by=current_user,
+            )
+        except IntakeError as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            if is_on_time(dossier):
+                flash(_("Đã trả kết quả đúng hạn. Hãy in phiếu khảo sát cho phụ huynh."), "success")
+            else:
+                flash(_("Đã trả kết quả TRỄ HẠN: cần lập thư xin lỗi."), "error")
+            return redirect(url_for("dossiers.detail", code=code), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("dossiers/return.html", form=form, dossier=dossier), status
+
+
+@bp.route("/dossiers/<code>/withdraw", methods=["GET", "POST"])
+@role_required(*STAFF)
+def withdraw(code):
+    dossier = load_dossier(code)
+    if dossier.status is not DossierStatus.RECEIVED:
+        flash(_("Hồ sơ này không còn ở trạng thái đang giải quyết."), "error")
+        return redirect(url_for("dossiers.detail", code=code), 303)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            withdraw_dossier(dossier, form.reason.data, withdrawn_by=current_user)
+        except IntakeError as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Đã ghi nhận rút hồ sơ."), "success")
+            return redirect(url_for("dossiers.detail", code=code), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("dossiers/withdraw.html", form=form, dossier=dossier), status
+
+
+@bp.route("/dossiers/<code>/apology/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def record_apology(code):
+    dossier = load_dossier(code)
+    if dossier.apology is not None:
+        return redirect(url_for("dossiers.apology_letter", code=code), 303)
+    form = ApologyForm()
+    if not form.is_submitted():
+        calendar = WorkCalendar(dossier.school_id)
+        form.new_due_date.data = calendar.next_working_day(max(local_today(), dossier.due_date))
+        form.issued_at.data = local_now()
+    if form.validate_on_submit():
+        try:
+            issue_apology(
+                dossier,
+                reason=form.reason.data,
+                new_due_date=form.new_due_date.data,
+                channel=form.channel.data,
+                issued_at=local_to_utc(form.issued_at.data),
+                issued_by=current_user,
+            )
+        except IntakeError as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Đã lập thư xin lỗi. Hãy in và gửi cho phụ huynh."), "success")
+            return redirect(url_for("dossiers.detail", code=code), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("dossiers/apology_form.html", form=form, dossier=dossier), status

@@ -1,5 +1,6 @@
-"""Working days: Mon–Fri, minus Vietnamese public holidays (with the substitute days the
-`holidays` package knows), minus extra days off, plus make-up working days (CalendarDay).
+"""Working days: Mon–Fri, minus Vietnamese public holidays (with the substitute days off and
+the make-up working Saturdays the `holidays` package knows), minus extra days off, plus
+make-up working days entered by the school or the office (CalendarDay rows win).
 
 The day of receipt is not counted; receipt after the cut-off hour (a dated rule) counts
 from the next working day.
@@ -19,6 +20,18 @@ from survey_app.timeutil import to_local
 @lru_cache(maxsize=64)
 def _public_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("VN", years=year).keys())
+
+
+@lru_cache(maxsize=64)
+def make_up_saturdays(year: int) -> frozenset[date]:
+    """Weekend days the government moved a day off from (e.g. Saturday 4/5/2024)."""
+    known = holidays.country_holidays("VN", years=year).weekend_workdays
+    return frozenset(d for d in known if d.year == year)
+
+
+def public_holidays(year: int, language: str = "vi") -> list[tuple[date, str]]:
+    """The package's holidays of `year` with their names, for the calendar page."""
+    return sorted(holidays.country_holidays("VN", years=year, language=language).items())
 
 
 class WorkCalendar:
@@ -58,7 +71,9 @@ class WorkCalendar:
             return True
         if kind == "off":
             return False
-        return d.weekday() < 5 and d not in _public_holidays(d.year)
+        if d in _public_holidays(d.year):
+            return False
+        return d.weekday() < 5 or d in make_up_saturdays(d.year)
 
     def next_working_day(self, d: date) -> date:
         """The first working day strictly after `d`."""

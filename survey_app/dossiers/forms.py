@@ -1,0 +1,165 @@
+"""Forms of the dossier register, the procedures list and the calendar."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def no_control_chars(form, field):
+    """NUL and other control characters: PostgreSQL refuses NUL, SQLite would store it."""
+    if isinstance(field.data, str) and any(c < " " and c not in "\r\n\t" for c in field.data):
+        raise ValidationError(_l("Có ký tự không hợp lệ."))
+
+
+def intake_channels():
+    return [
+        ("counter", _l("Trực tiếp tại bộ phận một cửa")),
+        ("postal", _l("Qua bưu chính")),
+        ("online_l3", _l("Trực tuyến mức độ 3")),
+        ("online_l4", _l("Trực tuyến mức độ 4")),
+    ]
+
+
+def return_channels():
+    return [("counter", _l("Trực tiếp tại bộ phận một cửa")), ("postal", _l("Qua bưu chính"))]
+
+
+def apology_channels():
+    return [
+        ("counter", _l("Trực tiếp tại bộ phận một cửa")),
+        ("postal", _l("Qua bưu chính")),
+        ("phone", _l("Điện thoại")),
+        ("email", _l("Thư điện tử")),
+        ("message", _l("Tin nhắn")),
+    ]
+
+
+PHONE = Regexp(r"^\+?[0-9][0-9 .-]{5,18}$", message=_l("Số điện thoại không hợp lệ."))
+
+
+class DossierForm(FlaskForm):
+    procedure = SelectField(_l("Thủ tục"), coerce=int, validators=[InputRequired()])
+    student_name = StringField(
+        _l("Họ tên học sinh"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=120), no_control_chars],
+    )
+    student_class = StringField(
+        _l("Lớp"), filters=[_strip], validators=[Optional(), Length(max=20), no_control_chars]
+    )
+    applicant_name = StringField(
+        _l("Người nộp hồ sơ (không bắt buộc)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=120), no_control_chars],
+    )
+    applicant_phone = StringField(
+        _l("Số điện thoại (không bắt buộc)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=20), PHONE],
+    )
+    intake_channel = SelectField(_l("Hình thức nộp"), choices=intake_channels())
+    return_channel = SelectField(_l("Hình thức nhận kết quả"), choices=return_channels())
+
+
+class ReturnForm(FlaskForm):
+    returned_at = DateTimeLocalField(
+        _l("Thời điểm trả kết quả"), format=DATETIME_FORMATS, validators=[DataRequired()]
+    )
+    return_channel = SelectField(_l("Hình thức trả kết quả"), choices=return_channels())
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Lý do rút hồ sơ"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=500), no_control_chars],
+    )
+
+
+class ApologyForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Lý do chậm trễ"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=2000), no_control_chars],
+    )
+    new_due_date = DateField(_l("Ngày hẹn trả kết quả mới"), validators=[DataRequired()])
+    channel = SelectField(_l("Hình thức gửi thư"), choices=apology_channels())
+    issued_at = DateTimeLocalField(
+        _l("Thời điểm gửi thư"), format=DATETIME_FORMATS, validators=[DataRequired()]
+    )
+
+
+class ProcedureForm(FlaskForm):
+    code = StringField(
+        _l("Mã thủ tục"),
+        filters=[lambda v: v.strip().upper() if isinstance(v, str) else v],
+        validators=[
+            DataRequired(),
+            Length(max=30),
+            Regexp(r"^[A-Z0-9][A-Z0-9._-]*$", message=_l("Chỉ dùng chữ cái không dấu, số, -.")),
+        ],
+    )
+    name = StringField(
+        _l("Tên thủ tục"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=300), no_control_chars],
+    )
+    name_en = StringField(
+        _l("Tên tiếng Anh (không bắt buộc)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=300), no_control_chars],
+    )
+    working_days = IntegerField(
+        _l("Thời hạn giải quyết (ngày làm việc)"),
+        validators=[InputRequired(), NumberRange(min=0, max=365)],
+    )
+    online_level = SelectField(
+        _l("Dịch vụ công trực tuyến"),
+        choices=[("", _l("Không")), ("3", _l("Mức độ 3")), ("4", _l("Mức độ 4"))],
+    )
+    active = BooleanField(_l("Đang áp dụng"), default=True)
+
+
+class CalendarDayForm(FlaskForm):
+    day = DateField(_l("Ngày"), validators=[DataRequired()])
+    kind = SelectField(
+        _l("Loại ngày"),
+        choices=[("off", _l("Ngày nghỉ thêm")), ("work", _l("Ngày làm việc bù"))],
+    )
+    note = StringField(
+        _l("Ghi chú (văn bản, lý do)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=200), no_control_chars],
+    )
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Tệp CSV (UTF-8)"), validators=[FileRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST button (delete a calendar day): CSRF only."""

@@ -1,0 +1,121 @@
+"""The printed slip as the printer gets it: Chromium with print media, a real QR decoder."""
+
+import io
+import subprocess
+from datetime import datetime, timedelta
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from survey_app.extensions import db
+from survey_app.timeutil import local_today
+from tests.conftest import browser_login
+
+pytestmark = pytest.mark.browser
+
+MM = 96 / 25.4  # CSS pixels per millimetre
+PAPER_WIDTH_MM = {"a6": 105, "80mm": 80, "a4": 210}
+
+
+def _returned_dossiers(make, n: int):
+    """`n` dossiers returned today (local), each with its own token."""
+    now = datetime.combine(local_today(), datetime.min.time()) + timedelta(hours=8)
+    received = now - timedelta(days=7)
+    return [
+        make.dossier(
+            received_at=received, returned_at=now + timedelta(minutes=i), student_name=f"HS {i}"
+        )
+        for i in range(n)
+    ]
+
+
+def _print_page(browser, live_server, user, width_mm: int):
+    """A logged-in page with print media, as wide as the paper at 96 dpi (scale 2 for ink)."""
+    context = browser.new_context(
+        viewport={"width": round(width_mm * MM), "height": 900},
+        device_scale_factor=2,
+        locale="vi-VN",
+    )
+    page = context.new_page()
+    browser_login(page, live_server, user)
+    page.emulate_media(media="print")
+    return context, page
+
+
+def _decode(png: bytes) -> list[str]:
+    return sorted(b.text for b in zxingcpp.read_barcodes(Image.open(io.BytesIO(png))))
+
+
+@pytest.mark.parametrize("layout", ["a6", "80mm"])
+def test_slip_qr_decodes_to_the_survey_url(browser, live_server, make, layout):
+    user = make.user("clerk")
+    (dossier,) = _returned_dossiers(make, 1)
+    db.session.commit()
+    context, page = _print_page(browser, live_server, user, PAPER_WIDTH_MM[layout])
+    try:
+        response = page.goto(f"{live_server.url}/dossiers/{dossier.code}/slip?layout={layout}")
+        assert response.status == 200
+        width_px = page.eval_on_selector("svg.qr", "e => e.getBoundingClientRect().width")
+        assert width_px / MM >= 25 * 45 / 37  # symbol >= 25 mm for a QR up to version 5
+        sheet = page.eval_on_selector(".sheet", "e => e.getBoundingClientRect().width")
+        assert sheet <= PAPER_WIDTH_MM[layout] * MM + 1  # nothing wider than the paper
+        png = page.screenshot(full_page=True)
+        text = page.inner_text("body")
+    finally:
+        context.close()
+    url = f"{live_server.url}/s/{dossier.token}"
+    assert _decode(png) == [url]
+    assert url in text and dossier.short_code_display in text
+    assert "Mời Ông/Bà quét mã để đánh giá mức độ hài lòng" in text
+
+
+def test_a4_sheet_of_eight_slips_decodes_every_code(browser, live_server, make):
+    user = make.user("clerk")
+    dossiers = _returned_dossiers(make, 8)
+    db.session.commit()
+    context, page = _print_page(browser, live_server, user, PAPER_WIDTH_MM["a4"])
+    try:
+        response = page.goto(f"{live_server.url}/dossiers/slips?date={local_today().isoformat()}")
+        assert response.status == 200
+        assert page.locator("svg.qr").count() == 8
+        png = page.screenshot(full_page=True)
+    finally:
+        context.close()
+    assert _decode(png) == sorted(f"{live_server.url}/s/{d.token}" for d in dossiers)
+
+
+def test_slip_pdf_keeps_a6_page_and_a_readable_qr(browser, live_server, make, tmp_path):
+    user = make.user("clerk")
+    (dossier,) = _returned_dossiers(make, 1)
+    db.session.commit()
+    context, page = _print_page(browser, live_server, user, PAPER_WIDTH_MM["a6"])
+    try:
+        page.goto(f"{live_server.url}/dossiers/{dossier.code}/slip?layout=a6")
+        css_width = page.eval_on_selector("svg.qr", "e => getComputedStyle(e).width")
+        pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    finally:
+        context.close()
+    assert float(css_width.removesuffix("px")) / MM >= 25  # the CSS width on paper
+    path = tmp_path / "slip.pdf"
+    path.write_bytes(pdf)
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (
+        105,
+        148,
+    )
+    dpi = 300
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", str(dpi), "-singlefile", str(path), str(tmp_path / "slip")],
+        check=True,
+        timeout=60,
+    )
+    barcodes = zxingcpp.read_barcodes(Image.open(tmp_path / "slip.png"))
+    assert [b.text for b in barcodes] == [f"{live_server.url}/s/{dossier.token}"]
+    corners = barcodes[0].position
+    symbol_mm = abs(corners.top_right.x - corners.top_left.x) / dpi * 25.4
+    assert symbol_mm >= 25, symbol_mm

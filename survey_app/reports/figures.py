@@ -22,16 +22,27 @@ class Indicator:
     label: object  # lazy string
     target_key: str | None = None
     op: str | None = None  # ">=" or ">": how the figure must compare with its target
+    short: object = ""  # column header where space is short
 
 
 INDICATORS = (
-    Indicator("coverage", _l("Tỷ lệ khảo sát"), "target.coverage", ">="),
-    Indicator("satisfaction", _l("Tỷ lệ hài lòng"), "target.satisfaction", ">"),
-    Indicator("on_time", _l("Tỷ lệ giải quyết đúng hạn"), "target.on_time", ">"),
+    Indicator("coverage", _l("Tỷ lệ khảo sát"), "target.coverage", ">=", _l("Khảo sát")),
+    Indicator("satisfaction", _l("Tỷ lệ hài lòng"), "target.satisfaction", ">", _l("Hài lòng")),
+    Indicator("on_time", _l("Tỷ lệ giải quyết đúng hạn"), "target.on_time", ">", _l("Đúng hạn")),
     Indicator("online", _l("Tỷ lệ hồ sơ trực tuyến mức độ 3, 4")),
-    Indicator("online_l4", _l("Tỷ lệ hồ sơ trực tuyến mức độ 4"), "target.online_l4", ">"),
     Indicator(
-        "apology", _l("Tỷ lệ hồ sơ trễ hạn có thư xin lỗi trước hạn"), "target.apology", ">="
+        "online_l4",
+        _l("Tỷ lệ hồ sơ trực tuyến mức độ 4"),
+        "target.online_l4",
+        ">",
+        _l("Trực tuyến mức 4"),
+    ),
+    Indicator(
+        "apology",
+        _l("Tỷ lệ hồ sơ trễ hạn có thư xin lỗi trước hạn"),
+        "target.apology",
+        ">=",
+        _l("Xin lỗi trước hạn"),
     ),
     Indicator("self_service", _l("Tỷ lệ phụ huynh tự đánh giá (mã QR, mã số)")),
     Indicator("self_satisfaction", _l("Tỷ lệ hài lòng khi phụ huynh tự đánh giá")),
@@ -160,6 +171,8 @@ def breakdown(school_id: int | None, period: Period, group: str) -> list[Breakdo
     case_rows = queries.cases(school_id, period, group) if group == "school" else {}
     if group == "month":
         keys = [m.key for m in period.months()]
+    elif group == "school":  # every school, those without data too
+        keys = list(db.session.scalars(select(School.id).order_by(School.name)))
     else:
         keys = sorted(set(intakes) | set(returned) | set(case_rows), key=lambda k: (k is None, k))
     labels = _labels(group, keys)
@@ -237,3 +250,21 @@ def filed_differences(filed_json: str, current: Figures) -> list[Difference]:
             Difference(label, str(then), str(now), f"{now - then:+d}" if now != then else "")
         )
     return out
+
+
+def next_report_due(school_id: int | None, today: date) -> tuple[date, Period] | None:
+    """The next report due date on or after `today` and the cumulative period it covers."""
+    from survey_app.reports.periods import report_for_due_date
+
+    for year in (today.year, today.year + 1):
+        values = get_rule(
+            "report_due_dates", school_id, date(year, 1, 1) if year > today.year else today
+        )
+        for value in sorted(values):
+            try:
+                due = date(year, int(value[:2]), int(value[3:5]))
+            except ValueError:  # 29/02 in a common year
+                continue
+            if due >= today:
+                return due, report_for_due_date(due)
+    return None

@@ -1,12 +1,202 @@
-"""Dashboard and report exports."""
+"""Dashboard, the report page, exports, charts and filing."""
 
-from flask import render_template
+from io import BytesIO
 
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from survey_app.audit import audit
 from survey_app.auth.decorators import role_required
-from survey_app.reports import bp
+from survey_app.auth.models import Role, School
+from survey_app.extensions import db
+from survey_app.reports import bp, charts, exports, periods, tables
+from survey_app.reports import figures as F
+from survey_app.reports.forms import FileReportForm
+from survey_app.reports.models import FiledReport
+from survey_app.reports.periods import PeriodError
+from survey_app.reports.stats import pct
+from survey_app.timeutil import local_today
+
+OFFICE = Role.OFFICE.value
+
+
+@bp.context_processor
+def report_helpers():
+    return {"pct": pct}
+
+
+def _scope() -> tuple[School | None, bool]:
+    """(school, personal): the principal's own school with personal data; the office picks a
+    school with ?school=CODE (figures only) or sees all schools."""
+    if current_user.role.value != OFFICE:
+        return db.get_or_404(School, current_user.school_id), True
+    code = request.args.get("school", "").strip()
+    if not code:
+        return None, False
+    school = db.session.scalars(select(School).where(School.code == code[:20])).first()
+    if school is None:
+        abort(404)
+    return school, False
+
+
+def _period_from_args(default=None) -> periods.Period | None:
+    """The period of ?period=KEY (or ?period=custom&from=...&to=...); None when unreadable."""
+    key = request.args.get("period", "")
+    if key == "custom":
+        key = f"{request.args.get('from', '')}..{request.args.get('to', '')}"
+    if not key and default is not None:
+        return default
+    try:
+        return periods.parse_period(key)
+    except PeriodError:
+        return None
+
+
+def bad_request(message: str):
+    """400 with the reason in words (the shared error page has no room for one)."""
+    return render_template("reports/bad_request.html", message=message), 400
+
+
+def _view_args(school: School | None) -> dict:
+    return (
+        {"school": school.code} if school is not None and current_user.role.value == OFFICE else {}
+    )
 
 
 @bp.route("/dashboard")
 @role_required("principal", "office")
 def dashboard():
-    return render_template("reports/dashboard.html")
+    school, _personal = _scope()
+    today = local_today()
+    school_id = school.id if school else None
+    this_month, ytd = periods.month_of(today), periods.year_to_date(today)
+    blocks = []
+    for period in (this_month, ytd):
+        figures = F.compute(school_id, period, today=today)
+        blocks.append((period, figures, F.headline(figures, F.targets(school_id, period))))
+    by_school = []
+    if current_user.role.value == OFFICE and school is None:
+        targets = F.targets(None, ytd)
+        codes = dict(db.session.execute(select(School.id, School.code)).all())
+        by_school = [
+            (row, codes.get(row.key), F.headline(row, targets))
+            for row in F.breakdown(None, ytd, "school")
+        ]
+    return render_template(
+        "reports/dashboard.html",
+        school=school,
+        blocks=blocks,
+        now_cases=blocks[0][1].cases,
+        next_due=F.next_report_due(school_id, today),
+        by_school=by_school,
+        trend_period=this_month,
+        view_args=_view_args(school),
+        indicators=F.TARGETED,
+    )
+
+
+@bp.route("/reports")
+@role_required("principal", "office")
+def index():
+    school, personal = _scope()
+    today = local_today()
+    default = periods.month_of(today)
+    period = _period_from_args(default)
+    status = 200 if period is not None else 400
+    period = period or default
+    report = tables.build(school, period, personal, today)
+    form = None
+    if current_user.role.value != OFFICE and period.filable and report.filed is None:
+        form = FileReportForm(period=period.key)
+    return render_template(
+        "reports/index.html",
+        report=report,
+        period=period,
+        choices=periods.recent_choices(today),
+        formats=exports.FORMATS,
+        form=form,
+        error=_("Kỳ báo cáo không hợp lệ.") if status == 400 else None,
+        view_args=_view_args(school),
+        schools=_schools_for_office(),
+    ), status
+
+
+def _schools_for_office() -> list[School]:
+    if current_user.role.value != OFFICE:
+        return []
+    return list(db.session.scalars(select(School).order_by(School.name)))
+
+
+@bp.route("/reports/export")
+@role_required("principal", "office")
+def export():
+    fmt = request.args.get("format", "")
+    if fmt not in exports.FORMATS:
+        return bad_request(_("Định dạng không hợp lệ: chọn CSV, XLSX hoặc PDF."))
+    school, personal = _scope()
+    period = _period_from_args()
+    if period is None:
+        return bad_request(_("Kỳ báo cáo không hợp lệ."))
+    data, name, media_type = exports.export(school, period, personal, fmt, local_today())
+    audit(
+        "export",
+        "report",
+        None,
+        period=period.key,
+        format=fmt,
+        school=school.code if school else None,
+    )
+    db.session.commit()
+    response = send_file(BytesIO(data), mimetype=media_type, as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/reports/charts/<name>.svg")
+@role_required("principal", "office")
+def chart(name: str):
+    if name not in charts.NAMES:
+        abort(404)
+    school, _personal = _scope()
+    period = _period_from_args()
+    if period is None:
+        return bad_request(_("Kỳ báo cáo không hợp lệ."))
+    svg = charts.chart(name, school.id if school else None, period, "svg")
+    return Response(svg, mimetype="image/svg+xml")
+
+
+@bp.route("/reports/file", methods=["POST"])
+@role_required("principal")
+def file_report():
+    form = FileReportForm()
+    if not form.validate_on_submit():
+        return bad_request(_("Thiếu kỳ báo cáo hoặc số báo cáo quá dài."))
+    try:
+        period = periods.parse_period(form.period.data)
+    except PeriodError:
+        return bad_request(_("Kỳ báo cáo không hợp lệ."))
+    if not period.filable:
+        return bad_request(_("Chỉ nộp được báo cáo tháng, quý, 6 tháng, 9 tháng hoặc năm."))
+    school_id = current_user.school_id
+    figures = F.compute(school_id, period, local_today())
+    filed = FiledReport(
+        school_id=school_id,
+        period=period.key,
+        number=(form.number.data or "").strip() or None,
+        filed_by_id=current_user.id,
+        figures=figures.as_json(),
+    )
+    db.session.add(filed)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        flash(_("Báo cáo kỳ này đã được nộp trước đó."), "error")
+        return redirect(url_for("reports.index", period=period.key), 303)
+    audit("file", "filed_report", filed.id, period=period.key, number=filed.number)
+    db.session.commit()
+    flash(_("Đã ghi nhận nộp báo cáo %(period)s.", period=period.label()))
+    return redirect(url_for("reports.index", period=period.key), 303)

@@ -1,0 +1,167 @@
+"""CSV and XLSX writers for a report's tables (the PDF lives in pdf.py).
+
+Every text cell is cleaned (NUL and other control characters dropped) and neutralised: a
+cell starting with = + - @ TAB or CR gets a leading apostrophe, so no spreadsheet ever
+reads it as a formula (LimeSurvey CVE-2019-16184). XLSX cells are values, never formulas.
+"""
+
+import csv
+import io
+import re
+from contextlib import nullcontext
+
+from flask_babel import force_locale
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+
+from survey_app.reports import rows as row_sheets
+from survey_app.reports.stats import DASH, pct
+from survey_app.reports.tables import PCT, Report, Table, build
+
+SUMMARY_ONLY = {"summary", "counts", "onestop", "cases", "filed"}  # small: summary sheet only
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def clean(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def neutralise(text: str) -> str:
+    """A free-text cell that no spreadsheet evaluates."""
+    text = clean(text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def sheets_for(report: Report) -> list[Table]:
+    """The figure tables, plus the row-level sheets when the report may carry personal data."""
+    tables = list(report.tables)
+    if report.personal and report.school is not None:
+        school_id, period = report.school.id, report.period
+        tables += [
+            row_sheets.dossiers(school_id, period),
+            row_sheets.responses(school_id, period),
+            row_sheets.cases(school_id, period),
+        ]
+    return tables
+
+
+def _csv_cell(value, fmt: str):
+    if value is None:
+        return DASH
+    if isinstance(value, str):
+        return neutralise(value)
+    if fmt == PCT:
+        return pct(value)
+    return value
+
+
+def write_csv(report: Report) -> bytes:
+    """UTF-8 with BOM (Excel), RFC 4180 quoting and CRLF; one section per table."""
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    tables = list(report.tables)
+    if report.personal and report.school is not None:
+        tables.append(row_sheets.responses(report.school.id, report.period))
+    writer.writerow([neutralise(_heading(report))])
+    for table in tables:
+        writer.writerow([])
+        writer.writerow([neutralise(table.title)])
+        writer.writerow([neutralise(h) for h in table.headers])
+        formats = table.formats or [""] * len(table.headers)
+        for row in table.rows:
+            writer.writerow([_csv_cell(v, f) for v, f in zip(row, formats, strict=False)])
+        if table.note:
+            writer.writerow([neutralise(table.note)])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _heading(report: Report) -> str:
+    name = report.school.name if report.school else "Tất cả các trường"
+    return f"{name} – {report.period.label()}"
+
+
+def _xlsx_cell(ws, value, fmt: str, bold: bool = False) -> WriteOnlyCell:
+    if value is None:
+        value = DASH
+    if isinstance(value, str):
+        cell = WriteOnlyCell(ws, value=neutralise(value))
+        cell.data_type = "s"  # a string, whatever it looks like
+    else:
+        cell = WriteOnlyCell(ws, value=value)
+        if fmt == PCT:
+            cell.number_format = "0.0%"
+        elif isinstance(value, float):
+            cell.number_format = "0.0"
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def write_xlsx(report: Report) -> bytes:
+    """A workbook: the figures on a summary sheet, then one sheet per table."""
+    wb = Workbook(write_only=True)
+    summary = wb.create_sheet("Tong hop")
+    summary.column_dimensions["A"].width = 60
+    summary.append([_xlsx_cell(summary, _heading(report), "", bold=True)])
+    for table in report.tables:
+        _append_table(summary, table)
+    own_sheets = [t for t in report.tables if t.name not in SUMMARY_ONLY]
+    for table in own_sheets + sheets_for(report)[len(report.tables) :]:
+        ws = wb.create_sheet(table.name[:31])
+        ws.column_dimensions["A"].width = 30
+        _append_table(ws, table, title=False)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _append_table(ws, table: Table, title: bool = True) -> None:
+    if title:
+        ws.append([])
+        ws.append([_xlsx_cell(ws, table.title, "", bold=True)])
+    ws.append([_xlsx_cell(ws, h, "", bold=True) for h in table.headers])
+    formats = table.formats or [""] * len(table.headers)
+    for row in table.rows:
+        ws.append([_xlsx_cell(ws, v, f) for v, f in zip(row, formats, strict=False)])
+    if table.note:
+        note = _xlsx_cell(ws, table.note, "")
+        note.alignment = Alignment(wrap_text=False)
+        ws.append([note])
+
+
+FORMATS = ("csv", "xlsx", "pdf")
+
+
+def export(school, period, personal: bool, fmt: str, today=None) -> tuple[bytes, str, str]:
+    """(content, file name, media type) of a report; the PDF always in Vietnamese."""
+    if fmt not in FORMATS:
+        raise ValueError(fmt)
+    with force_locale("vi") if fmt == "pdf" else nullcontext():
+        report = build(school, period, personal, today)
+        return write(report, fmt), filename(report, fmt), MEDIA_TYPES[fmt]
+
+
+def write(report: Report, fmt: str) -> bytes:
+    if fmt == "csv":
+        return write_csv(report)
+    if fmt == "xlsx":
+        return write_xlsx(report)
+    if fmt == "pdf":
+        from survey_app.reports.pdf import write_pdf
+
+        return write_pdf(report)
+    raise ValueError(fmt)
+
+
+def filename(report: Report, fmt: str) -> str:
+    """Built by the server from validated parts only: `bao-cao-DEMO-2020-01.pdf`."""
+    scope = re.sub(r"[^A-Za-z0-9-]", "", report.school.code)[:20] if report.school else "tat-ca"
+    period = re.sub(r"[^0-9A-Za-z-]", "_", report.period.key.replace("..", "_"))
+    return f"bao-cao-{scope or 'truong'}-{period}.{fmt}"

@@ -1,0 +1,58 @@
+"""Forms: filing a report, and the dated targets / report due dates."""
+
+import re
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, HiddenField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+
+DUE_DATE = re.compile(r"(\d{1,2})/(\d{1,2})")
+
+
+class FileReportForm(FlaskForm):
+    period = HiddenField(validators=[DataRequired(), Length(max=25)])
+    number = StringField(_l("Số báo cáo"), validators=[Length(max=40)])
+
+
+def _percent(label):
+    return DecimalField(label, places=1, validators=[InputRequired(), NumberRange(min=0, max=100)])
+
+
+class TargetsForm(FlaskForm):
+    coverage = _percent(_l("Tỷ lệ khảo sát tối thiểu (%)"))
+    satisfaction = _percent(_l("Tỷ lệ hài lòng phải trên (%)"))
+    on_time = _percent(_l("Tỷ lệ đúng hạn phải trên (%)"))
+    online_l4 = _percent(_l("Tỷ lệ trực tuyến mức độ 4 phải trên (%)"))
+    apology = _percent(_l("Tỷ lệ hồ sơ trễ hạn có thư xin lỗi tối thiểu (%)"))
+    report_due_dates = StringField(
+        _l("Hạn nộp báo cáo (ngày/tháng, cách nhau bởi dấu phẩy)"),
+        validators=[DataRequired(), Length(max=100)],
+    )
+    effective_from = DateField(_l("Áp dụng từ ngày"), validators=[DataRequired()])
+
+    def validate_report_due_dates(self, field):
+        field.parsed = parse_due_dates(field.data)
+        if field.parsed is None:
+            raise ValidationError(_l("Nhập các ngày dạng 15/02, 15/05, 15/08, 10/11."))
+
+
+def parse_due_dates(text: str) -> list[str] | None:
+    """ "15/2, 15/5" -> ["02-15", "05-15"] (sorted); None when a part is not a real day."""
+    out = []
+    for part in (text or "").split(","):
+        m = DUE_DATE.fullmatch(part.strip())
+        if not m:
+            return None
+        day, month = int(m.group(1)), int(m.group(2))
+        try:
+            date(2000, month, day)  # a leap year: 29/02 is allowed
+        except ValueError:
+            return None
+        out.append(f"{month:02d}-{day:02d}")
+    return sorted(set(out)) or None
+
+
+def format_due_dates(values: list[str]) -> str:
+    return ", ".join(f"{v[3:5]}/{v[0:2]}" for v in values)

@@ -1,0 +1,260 @@
+"""The report as a PDF in the administrative format, with DejaVu Sans embedded.
+
+Every piece of text reaches reportlab through `para()`, which escapes it: reportlab reads
+Paragraph text as markup, so an unescaped `<img src="http://...">` in a school name, a
+procedure name or a report number would fetch that URL while the PDF is built.
+"""
+
+import os
+from io import BytesIO
+from xml.sax.saxutils import escape
+
+import matplotlib
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import cm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from survey_app.reports import charts
+from survey_app.reports.stats import DASH, pct
+from survey_app.reports.tables import PCT, Report
+from survey_app.reports.tables import Table as DataTable
+
+FONT_DIR = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
+FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+PDF_CHARTS = ("trend", "ontime", "overall", "negatives")
+
+
+def _register_fonts() -> None:
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    pdfmetrics.registerFont(TTFont(FONT, os.path.join(FONT_DIR, "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, os.path.join(FONT_DIR, "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("base", fontName=FONT, fontSize=10, leading=13)
+    return {
+        "base": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=11),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=10.5),
+        "head": ParagraphStyle("head", parent=base, fontName=BOLD, fontSize=8.5, leading=10.5),
+        "center": ParagraphStyle("center", parent=base, alignment=TA_CENTER),
+        "center_bold": ParagraphStyle("cb", parent=base, fontName=BOLD, alignment=TA_CENTER),
+        "title": ParagraphStyle(
+            "title",
+            parent=base,
+            fontName=BOLD,
+            fontSize=14,
+            leading=18,
+            alignment=TA_CENTER,
+            spaceBefore=12,
+        ),
+        "h2": ParagraphStyle(
+            "h2", parent=base, fontName=BOLD, fontSize=11, leading=14, spaceBefore=10, spaceAfter=4
+        ),
+    }
+
+
+def para(text, style: ParagraphStyle, bold: bool = False) -> Paragraph:
+    """A Paragraph of plain text: escaped, so markup in the data is printed, never obeyed."""
+    text = escape(str(text)).replace("\n", "<br/>")
+    return Paragraph(f"<b>{text}</b>" if bold else text, style)
+
+
+def _cell(value, fmt: str) -> str:
+    if value is None:
+        return DASH
+    if fmt == PCT and isinstance(value, float):
+        return pct(value)
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    return str(value)
+
+
+def _grid(table: DataTable, st, widths: list[float] | None = None) -> Table:
+    keep = range(len(table.headers))
+    formats = table.formats or [""] * len(table.headers)
+    data = [[para(table.headers[i], st["head"]) for i in keep]]
+    for row in table.rows:
+        data.append([para(_cell(row[i], formats[i]), st["cell"]) for i in keep])
+    grid = Table(data, colWidths=widths, repeatRows=1)
+    grid.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return grid
+
+
+def _header(report: Report, st) -> Table:
+    school = report.school
+    authority = (school.authority if school and school.authority else "").upper()
+    left = [para(authority, st["center"])] if authority else []
+    left.append(
+        para((school.name if school else _("Tổng hợp các trường")).upper(), st["center_bold"])
+    )
+    number = report.number or "......"
+    code = school.code if school else ""
+    left.append(para(_("Số: %(n)s/BC-%(code)s", n=number, code=code), st["center"]))
+    day = report.made_on
+    right = [
+        para("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", st["center_bold"]),
+        para("Độc lập - Tự do - Hạnh phúc", st["center_bold"]),
+        para(
+            _("ngày %(d)02d tháng %(m)02d năm %(y)d", d=day.day, m=day.month, y=day.year),
+            st["center"],
+        ),
+    ]
+    table = Table([[left, right]], colWidths=[7.5 * cm, 9.5 * cm])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return table
+
+
+def _tables_by_name(report: Report) -> dict[str, DataTable]:
+    return {t.name: t for t in report.tables}
+
+
+def _story(report: Report, st) -> list:
+    tables = _tables_by_name(report)
+    period = report.period
+    story = [
+        _header(report, st),
+        para(_("BÁO CÁO"), st["title"]),
+        para(
+            _("Kết quả khảo sát sự hài lòng của phụ huynh và giải quyết thủ tục hành chính"),
+            st["center_bold"],
+        ),
+        para(_period_line(period), st["center"]),
+        Spacer(1, 8),
+    ]
+    n = 1
+    if "filed" in tables:
+        story += [
+            para(f"{n}. {tables['filed'].title}", st["h2"]),
+            _grid(tables["filed"], st, [7 * cm, 3.5 * cm, 3.5 * cm, 3 * cm]),
+            para(tables["filed"].note, st["small"]),
+        ]
+        n += 1
+    summary = tables["summary"]
+    story += [
+        para(f"{n}. {summary.title}", st["h2"]),
+        _summary_grid(summary, st),
+        para(summary.note, st["small"]),
+    ]
+    n += 1
+    for name in ("counts", "onestop"):
+        t = tables[name]
+        story += [para(f"{n}. {t.title}", st["h2"]), _grid(t, st, [12 * cm, 3 * cm])]
+        n += 1
+    story.append(para(f"{n}. {_('Biểu đồ')}", st["h2"]))
+    school_id = report.school.id if report.school else None
+    for name in PDF_CHARTS:
+        png = charts.chart(name, school_id, period, "png")
+        story.append(Image(BytesIO(png), width=16 * cm, height=16 * cm * 3.2 / 7))
+    n += 1
+    t = tables["aspects"]
+    story += [
+        para(f"{n}. {t.title}", st["h2"]),
+        _grid(t, st, [5.5 * cm, 6.5 * cm, 2 * cm, 2.5 * cm]),
+    ]
+    n += 1
+    for name in ("reasons", "cases"):
+        t = tables[name]
+        story += [para(f"{n}. {t.title}", st["h2"]), _grid(t, st, [12 * cm, 3 * cm])]
+        n += 1
+    for name in ("by_procedure", "by_month", "by_school", "by_clerk"):
+        if name in tables:
+            t = tables[name]
+            widths = [4.2 * cm] + [1.6 * cm] * 8
+            story += [
+                para(f"{n}. {t.title}", st["h2"]),
+                _grid(t, st, widths),
+                para(t.note, st["small"]),
+            ]
+            n += 1
+    story.append(_signature(report, st))
+    return story
+
+
+def _period_line(period) -> str:
+    first, last = period.start.strftime("%d/%m/%Y"), period.last_day.strftime("%d/%m/%Y")
+    return f"{period.label()} ({_('từ %(a)s đến %(b)s', a=first, b=last)})"
+
+
+def _summary_grid(summary: DataTable, st) -> Table:
+    """Figures against targets: rate, counts and the interval in one cell each."""
+    rows = []
+    for label, value, num, den, low, high, target, verdict in summary.rows:
+        interval = "" if low is None else f"{pct(low)}–{pct(high)}"
+        rows.append([label, pct(value), f"{num}/{den}", interval, target, verdict])
+    compact = DataTable(
+        "summary",
+        summary.title,
+        [
+            summary.headers[0],
+            summary.headers[1],
+            "n",
+            _("KTC 95%"),
+            summary.headers[6],
+            summary.headers[7],
+        ],
+        rows,
+    )
+    return _grid(compact, st, [6 * cm, 1.9 * cm, 2 * cm, 3.1 * cm, 1.7 * cm, 2.3 * cm])
+
+
+def _signature(report: Report, st) -> KeepTogether:
+    left = [
+        para(_("Nơi nhận:"), st["small"], bold=True),
+        para(_("- Cơ quan quản lý cấp trên;"), st["small"]),
+        para(_("- Lưu: VT."), st["small"]),
+    ]
+    title = _("HIỆU TRƯỞNG") if report.school else _("THỦ TRƯỞNG ĐƠN VỊ")
+    right = [
+        para(title, st["center_bold"]),
+        Spacer(1, 50),
+        para(report.principal_name, st["center_bold"]),
+    ]
+    table = Table([[left, right]], colWidths=[8 * cm, 9 * cm])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return KeepTogether([Spacer(1, 16), table])
+
+
+def write_pdf(report: Report) -> bytes:
+    """The PDF, always in Vietnamese (the office reads the Vietnamese original)."""
+    _register_fonts()
+    buf = BytesIO()
+    with force_locale("vi"):
+        st = _styles()
+        doc = SimpleDocTemplate(
+            buf,
+            pagesize=A4,
+            leftMargin=2.5 * cm,
+            rightMargin=1.5 * cm,
+            topMargin=1.5 * cm,
+            bottomMargin=1.5 * cm,
+            title=f"Báo cáo {report.period.key}",
+            author="Hài Lòng",
+        )
+        doc.build(_story(report, st))
+    return buf.getvalue()

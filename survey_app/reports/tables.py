@@ -1,0 +1,255 @@
+"""A report as (headers, rows) tables, built once from the figures; one writer per format.
+
+Cells are str, int, float (a share, written with a percentage format), or None ("—").
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from survey_app.auth.models import Role, School, User
+from survey_app.extensions import db
+from survey_app.reports import figures as F
+from survey_app.reports.models import FiledReport
+from survey_app.reports.periods import Period
+from survey_app.reports.stats import Rate
+from survey_app.survey import questions
+from survey_app.timeutil import format_date, local_today
+
+PCT, INT, TEXT = "pct", "int", "text"
+
+
+@dataclass
+class Table:
+    name: str  # sheet name (short, no personal data in it)
+    title: str
+    headers: list[str]
+    rows: list[list]
+    formats: list[str] = field(default_factory=list)  # per column: pct / int / text
+    note: str = ""
+
+
+@dataclass
+class Report:
+    school: School | None  # None: all schools
+    period: Period
+    figures: F.Figures
+    targets: dict
+    headline: list
+    tables: list[Table]
+    personal: bool  # row-level sheets with names and comments (the school's principal only)
+    filed: FiledReport | None = None
+    differences: list = field(default_factory=list)
+    principal_name: str = ""
+    made_on: date = field(default_factory=local_today)
+
+    @property
+    def number(self) -> str:
+        return (self.filed.number or "") if self.filed else ""
+
+
+def rate_cells(rate: Rate) -> list:
+    low, high = rate.interval or (None, None)
+    return [rate.value, rate.numerator, rate.denominator, low, high]
+
+
+def rate_headers() -> list[str]:
+    return [_("Tỷ lệ"), _("Tử số"), _("Mẫu số"), _("KTC 95% thấp"), _("KTC 95% cao")]
+
+
+def summary_table(report_headline) -> Table:
+    rows = []
+    for row in report_headline:
+        verdict = {True: _("Đạt"), False: _("Chưa đạt"), None: "—"}[row.met]
+        target = None if row.target is None else f"{row.indicator.op} {row.target:.0%}"
+        rows.append([str(row.indicator.label), *rate_cells(row.rate), target, verdict])
+    return Table(
+        "summary",
+        _("Các chỉ số so với chỉ tiêu"),
+        [_("Chỉ số"), *rate_headers(), _("Chỉ tiêu"), _("Đánh giá")],
+        rows,
+        [TEXT, PCT, INT, INT, PCT, PCT, TEXT, TEXT],
+        note=_("KTC 95%: khoảng tin cậy 95% (Wilson). “—”: không có dữ liệu."),
+    )
+
+
+def counts_table(figures: F.Figures) -> Table:
+    rows = [[str(label), figures.count(key)] for key, label in F.COUNTS]
+    return Table("counts", _("Số lượng"), [_("Nội dung"), _("Số lượng")], rows, [TEXT, INT])
+
+
+def onestop_table(figures: F.Figures) -> Table:
+    i, r, f = figures.intake, figures.returns, figures.flow
+    rows = [
+        [_("Kỳ trước chuyển qua"), f.carried_over],
+        [_("Tiếp nhận mới trong kỳ"), i.received],
+        [_("– trực tiếp tại bộ phận một cửa"), i.counter],
+        [_("– qua bưu chính"), i.postal],
+        [_("– trực tuyến mức độ 3"), i.online_l3],
+        [_("– trực tuyến mức độ 4"), i.online_l4],
+        [_("Đã giải quyết (trả kết quả)"), r.returned],
+        [_("– trước hạn"), r.early],
+        [_("– đúng hạn"), r.on_time],
+        [_("– trễ hạn"), r.late],
+        [_("– trễ hạn, có thư xin lỗi trước hạn"), r.late_apologised],
+        [_("Rút hồ sơ"), f.withdrawn],
+        [_("Đang giải quyết cuối kỳ"), f.open_end],
+        [_("– trong hạn"), f.open_end_within_due],
+        [_("– quá hạn"), f.open_end_past_due],
+    ]
+    return Table(
+        "onestop",
+        _("Tình hình giải quyết hồ sơ"),
+        [_("Nội dung"), _("Số hồ sơ")],
+        rows,
+        [TEXT, INT],
+    )
+
+
+def aspects_table(figures: F.Figures) -> Table:
+    rows = []
+    for a in figures.aspects:
+        answers = "; ".join(f"{label}: {a.counts[value]}" for value, label in a.question.choices)
+        rows.append(
+            [str(a.question.label), answers, a.answered, Rate.of(a.negative, a.answered).value]
+        )
+    return Table(
+        "aspects",
+        _("Kết quả theo từng nội dung"),
+        [_("Nội dung"), _("Trả lời"), _("Số trả lời"), _("Tỷ lệ tiêu cực")],
+        rows,
+        [TEXT, TEXT, INT, PCT],
+    )
+
+
+def reasons_table(figures: F.Figures) -> Table:
+    rows = [[str(label), figures.reasons[code]] for code, label in questions.REASONS]
+    return Table("reasons", _("Lý do chưa hài lòng"), [_("Lý do"), _("Số lượt")], rows, [TEXT, INT])
+
+
+def cases_table(figures: F.Figures) -> Table:
+    c = figures.cases
+    median = None if c.median_days is None else round(c.median_days, 1)
+    rows = [
+        [_("Phản ánh mới trong kỳ"), c.opened],
+        [_("– nghiêm trọng (chi phí ngoài quy định, nhũng nhiễu)"), c.serious],
+        [_("Đã giải quyết trong kỳ"), c.resolved],
+        [_("Còn mở cuối kỳ"), c.open_end],
+        [_("– quá hạn xử lý"), c.overdue],
+        [_("Số ngày giải quyết (trung vị)"), median],
+        [_("Góp ý của phụ huynh hài lòng"), figures.intake.suggestions],
+    ]
+    return Table(
+        "cases", _("Phản ánh, kiến nghị"), [_("Nội dung"), _("Số lượng")], rows, [TEXT, INT]
+    )
+
+
+def breakdown_table(rows: list[F.BreakdownRow], group: str) -> Table:
+    titles = {
+        "procedure": (_("Theo thủ tục"), _("Thủ tục")),
+        "month": (_("Theo tháng"), _("Tháng")),
+        "clerk": (_("Theo cán bộ tiếp nhận"), _("Cán bộ")),
+        "school": (_("Theo trường"), _("Trường")),
+    }
+    title, key_header = titles[group]
+    out = []
+    for r in rows:
+        out.append(
+            [
+                r.label,
+                r.intake.received,
+                r.intake.surveyed,
+                r.rate("coverage").value,
+                r.rate("satisfaction").value,
+                r.returns.returned,
+                r.rate("on_time").value,
+                r.rate("online_l4").value,
+                r.rate("self_service").value,
+            ]
+        )
+    return Table(
+        f"by_{group}",
+        title,
+        [
+            key_header,
+            _("Tiếp nhận"),
+            _("Được khảo sát"),
+            _("Tỷ lệ khảo sát"),
+            _("Tỷ lệ hài lòng"),
+            _("Đã trả kết quả"),
+            _("Tỷ lệ đúng hạn"),
+            _("Trực tuyến mức độ 4"),
+            _("Tự đánh giá"),
+        ],
+        out,
+        [TEXT, INT, INT, PCT, PCT, INT, PCT, PCT, PCT],
+        note=_("Ô có dưới %(n)d phiếu trả lời hiển thị “—”.", n=rows[0].min_n if rows else 5),
+    )
+
+
+def filed_table(filed: FiledReport, differences: list) -> Table:
+    rows = [[str(d.label), d.filed, d.current, d.change] for d in differences]
+    return Table(
+        "filed",
+        _(
+            "Số liệu đã nộp (số %(number)s, ngày %(day)s) và hiện tại",
+            number=filed.number or "—",
+            day=format_date(filed.filed_at),
+        ),
+        [_("Chỉ số"), _("Đã nộp"), _("Hiện tại"), _("Chênh lệch")],
+        rows,
+        [TEXT, TEXT, TEXT, TEXT],
+        note=_("Số liệu hiện tại thay đổi khi có phiếu trả lời muộn hoặc hồ sơ được cập nhật."),
+    )
+
+
+def principal_name(school: School | None) -> str:
+    if school is None:
+        return ""
+    user = db.session.scalars(
+        select(User)
+        .where(User.school_id == school.id, User.role == Role.PRINCIPAL, User.active.is_(True))
+        .order_by(User.id)
+        .limit(1)
+    ).first()
+    return (user.full_name or user.username) if user else ""
+
+
+def build(
+    school: School | None, period: Period, personal: bool, today: date | None = None
+) -> Report:
+    """Everything a report shows, from the queries; `personal` adds the clerk breakdown."""
+    school_id = school.id if school else None
+    figures = F.compute(school_id, period, today=today)
+    targets = F.targets(school_id, period)
+    headline = F.headline(figures, targets)
+    tables = [
+        summary_table(headline),
+        counts_table(figures),
+        onestop_table(figures),
+        aspects_table(figures),
+        reasons_table(figures),
+        cases_table(figures),
+        breakdown_table(F.breakdown(school_id, period, "procedure"), "procedure"),
+    ]
+    if len(period.months()) > 1:
+        tables.append(breakdown_table(F.breakdown(school_id, period, "month"), "month"))
+    if school is None:
+        tables.append(breakdown_table(F.breakdown(None, period, "school"), "school"))
+    elif personal:
+        tables.append(breakdown_table(F.breakdown(school_id, period, "clerk"), "clerk"))
+    filed = None
+    if school is not None and period.filable:
+        filed = db.session.scalars(
+            select(FiledReport).where(
+                FiledReport.school_id == school.id, FiledReport.period == period.key
+            )
+        ).first()
+    report = Report(school, period, figures, targets, headline, tables, personal, filed)
+    if filed is not None:
+        report.differences = F.filed_differences(filed.figures, figures)
+        tables.insert(0, filed_table(filed, report.differences))
+    report.principal_name = principal_name(school)
+    return report

@@ -351,3 +351,19 @@ def test_colours_meet_wcag_aa():
     used = set(re.findall(r"#[0-9a-f]{6}\b|#[0-9a-f]{3}\b", css))
     listed = {c for pair in text_pairs for c in pair} | {"#6b7785", "#c77c00", "#333", "#fff"}
     assert used - listed <= {"#d5dbe1"}  # decorative rules only
+
+
+def test_the_database_constraint_decides_a_lost_race(client, make, monkeypatch):
+    """Skip the friendly pre-check: the unique constraint alone must turn a race into 409."""
+    from survey_app.survey import views
+
+    dossier = returned_dossier(make)
+    _html, token = open_form(client, dossier)
+    make.response(dossier, overall="very_satisfied")
+    monkeypatch.setattr(views, "is_answered", lambda d: False)
+    response = client.post(
+        f"/s/{dossier.token}", data={"overall": "dissatisfied", "csrf_token": token}
+    )
+    assert response.status_code == 409
+    assert count(Response) == 1 and count(Case) == 0
+    assert stored(dossier).overall.value == "very_satisfied"

@@ -192,3 +192,23 @@ def test_hostile_tokens_get_the_404_page(client, path):
     assert response.status_code == 404
     assert "Traceback" not in response.get_data(as_text=True)
     assert client.post(path, data={"overall": "satisfied"}).status_code == 404
+
+
+def test_invalid_utf8_in_a_multipart_body_is_400(client, make):
+    dossier = returned_dossier(make)
+    _html, token = open_form(client, dossier)
+    body = b"".join(
+        b'--XX\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' % (name, value)
+        for name, value in (
+            (b"csrf_token", token.encode()),
+            (b"overall", b"satisfied"),
+            (b"comment", b"ab\xc3\x28cd"),
+        )
+    )
+    response = client.post(
+        f"/s/{dossier.token}",
+        data=body + b"--XX--\r\n",
+        content_type="multipart/form-data; boundary=XX",
+    )
+    assert response.status_code == 400
+    assert count(Response) == 0

@@ -143,3 +143,12 @@ def test_kiosk_opens_by_short_code(client, auth, make):
     response = client.get("/kiosk?code=k7qm-3xpa")
     assert response.status_code == 302 and response.headers["Location"] == f"/kiosk/{dossier.code}"
     assert client.get("/kiosk?code=ZZZZ").status_code == 404
+
+
+def test_hostile_dossier_codes_are_404_not_500(client, auth, make):
+    auth.login("clerk")
+    for code in ("%00", "a%00b", "x" * 500, "%C3%28", "..%2F.."):
+        assert client.get(f"/survey-entry?code={code}").status_code == 404
+        assert client.get(f"/kiosk?code={code}").status_code == 404
+        assert client.get(f"/survey-entry/{code}").status_code == 404
+        assert client.get(f"/kiosk/{code}").status_code == 404

@@ -14,7 +14,7 @@ from survey_app.auth.models import Role, User
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.extensions import db
 from survey_app.survey import bp, questions
-from survey_app.survey.forms import StaffSurveyForm
+from survey_app.survey.forms import StaffSurveyForm, has_bad_chars
 from survey_app.survey.lookup import normalise_short_code
 from survey_app.survey.models import Response, ResponseChannel
 from survey_app.survey.submit import can_answer, is_answered, store_response
@@ -26,6 +26,8 @@ STAFF_ROLES = ("principal", "clerk")
 def _dossier_for_code(school_id: int, code: str) -> Dossier | None:
     """A dossier of this school by its tracking code, or by the slip's short code."""
     code = (code or "").strip()
+    if not code or len(code) > 30 or has_bad_chars(code):
+        return None  # never send NUL or junk to the database (PostgreSQL rejects NUL)
     dossier = db.session.scalars(
         select(Dossier).where(Dossier.school_id == school_id, Dossier.code == code)
     ).first()

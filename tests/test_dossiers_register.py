@@ -1,0 +1,204 @@
+"""Who may open what, and the register's filters, search, order and pages."""
+
+import re
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from survey_app.dossiers.models import CalendarDay, DayKind
+from survey_app.dossiers.workdays import WorkCalendar
+from survey_app.extensions import db
+from survey_app.timeutil import local_today, to_local, utcnow
+from tests.conftest import csrf_token_from
+
+PRINCIPAL_ONLY = {
+    "dossiers.import_csv",
+    "dossiers.new_procedure",
+    "dossiers.edit_procedure",
+    "dossiers.add_calendar_day",
+    "dossiers.delete_calendar_day",
+}
+
+
+def _dossier_routes(app, values):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("dossiers."):
+            url = rule.build({arg: values[arg] for arg in rule.arguments})[1]
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield rule.endpoint, method, url
+
+
+@pytest.fixture
+def route_values(make):
+    school = make.school()
+    dossier = make.dossier()
+    day = CalendarDay(school_id=school.id, day=date(2030, 1, 7), kind=DayKind.OFF)
+    db.session.add(day)
+    db.session.commit()
+    return {"code": dossier.code, "procedure_id": dossier.procedure_id, "day_id": day.id}
+
+
+def test_office_gets_403_on_every_dossier_route(app, client, auth, route_values):
+    auth.login("office")
+    token = csrf_token_from(client.get("/", follow_redirects=True).get_data(as_text=True))
+    routes = list(_dossier_routes(app, route_values))
+    assert len(routes) >= 20
+    for endpoint, method, url in routes:
+        response = client.open(url, method=method, data={"csrf_token": token})
+        assert response.status_code == 403, (endpoint, method, url, response.status_code)
+    assert db.session.get(CalendarDay, route_values["day_id"]) is not None
+
+
+def test_clerk_opens_the_desk_pages_but_not_the_principals(app, client, auth, route_values):
+    auth.login("clerk")
+    token = csrf_token_from(client.get("/dossiers").get_data(as_text=True))
+    for endpoint, method, url in _dossier_routes(app, route_values):
+        if method == "GET":
+            response = client.get(url)
+            expected = {403} if endpoint in PRINCIPAL_ONLY else {200, 303, 404}
+        elif endpoint in PRINCIPAL_ONLY:
+            response = client.post(url, data={"csrf_token": token})
+            expected = {403}
+        else:
+            continue  # the clerk's POSTs are exercised in test_dossiers.py
+        assert response.status_code in expected, (endpoint, url, response.status_code)
+    db.session.expire_all()
+    assert db.session.get(CalendarDay, route_values["day_id"]) is not None
+
+
+def test_principal_opens_every_page(app, client, auth, route_values):
+    auth.login("principal")
+    for endpoint, method, url in _dossier_routes(app, route_values):
+        if method == "GET":
+            assert client.get(url).status_code in (200, 303, 404), (endpoint, url)
+
+
+# --- the register ------------------------------------------------------------------
+
+
+def _codes(html: str) -> list[str]:
+    return re.findall(r'<a href="/dossiers/([^"/]+)">', html)
+
+
+@pytest.fixture
+def states(make):
+    """One dossier in each state, due dates relative to today."""
+    today = local_today()
+    cal = WorkCalendar(make.school().id)
+    now = to_local(utcnow()).replace(tzinfo=None)
+    long_ago = now - timedelta(days=40)
+    other_proc = make.procedure(code="MIEN-GIAM-HP")
+    rows = {
+        "late": make.dossier(
+            code="S-LATE",
+            received_at=long_ago,
+            returned_at=long_ago + timedelta(days=20),
+            student_name="Phạm Trễ",
+        ),
+        "on_time": make.dossier(code="S-ONTIME", received_at=long_ago, returned_at=long_ago),
+        "overdue": make.dossier(code="S-OVERDUE", received_at=long_ago, student_name="Võ Quá"),
+        "at_risk": make.dossier(
+            code="S-RISK",
+            received_at=now - timedelta(hours=1),
+            due_date=max(cal.next_working_day(today), cal.receipt_day(utcnow())),
+            procedure=other_proc,
+        ),
+        "later": make.dossier(
+            code="S-LATER",
+            received_at=now - timedelta(hours=1),
+            due_date=cal.add_working_days(today, 10),
+        ),
+        "withdrawn": make.dossier(code="S-WITHDRAWN", received_at=long_ago, status="withdrawn"),
+        "jan2020": make.dossier(
+            code="2020-000001",
+            received_at=datetime(2020, 1, 31, 23, 30),  # local 31/01, UTC 31/01 16:30
+            returned_at=datetime(2020, 2, 3, 9, 0),
+            student_name="Đỗ Tháng Một",
+        ),
+        "feb2020": make.dossier(
+            code="2020-000002",
+            received_at=datetime(2020, 2, 1, 0, 30),  # local 01/02, UTC still 31/01
+            returned_at=datetime(2020, 2, 4, 10, 0),
+        ),
+        # Due Tuesday 3/3; returned 00:30 local on 4/3, which is still 3/3 in UTC: late.
+        "late_tz": make.dossier(
+            code="2020-000003",
+            received_at=datetime(2020, 3, 2, 9, 0),
+            returned_at=datetime(2020, 3, 4, 0, 30),
+        ),
+    }
+    assert rows["late_tz"].due_date == date(2020, 3, 3)
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("state=late", {"S-LATE", "2020-000003"}),
+        ("state=overdue", {"S-OVERDUE"}),
+        ("state=at_risk", {"S-RISK"}),
+        ("status=withdrawn", {"S-WITHDRAWN"}),
+        ("status=returned", {"S-LATE", "S-ONTIME", "2020-000001", "2020-000002", "2020-000003"}),
+        ("month=2020-01", {"2020-000001"}),
+        ("month=2020-02", {"2020-000002"}),
+        ("q=2020-00000", {"2020-000001", "2020-000002", "2020-000003"}),
+        ("month=2020-03&state=late", {"2020-000003"}),
+        ("q=Võ", {"S-OVERDUE"}),
+        ("q=tháng", {"2020-000001"}),
+        ("q=100%25", set()),
+        ("status=returned&state=late", {"S-LATE", "2020-000003"}),
+    ],
+)
+def test_register_filters(client, auth, states, query, expected):
+    auth.login("clerk")
+    response = client.get(f"/dossiers?{query}")
+    assert response.status_code == 200
+    assert set(_codes(response.get_data(as_text=True))) == expected
+
+
+def test_register_filter_by_procedure(client, auth, states):
+    auth.login("clerk")
+    proc_id = states["at_risk"].procedure_id
+    html = client.get(f"/dossiers?procedure={proc_id}").get_data(as_text=True)
+    assert _codes(html) == ["S-RISK"]
+
+
+def test_register_is_sorted_by_due_date_and_marks_states(client, auth, states):
+    auth.login("clerk")
+    html = client.get("/dossiers").get_data(as_text=True)
+    codes = _codes(html)
+    by_code = {d.code: d for d in states.values()}
+    dues = [by_code[c].due_date for c in codes]
+    assert dues == sorted(dues) and len(codes) == len(states)
+    for label in ("Quá hạn", "Sắp đến hạn", "Đã trả trễ hạn", "Đã trả đúng hạn", "Đã rút"):
+        assert label in html
+
+
+@pytest.mark.parametrize(
+    "query", ["month=2020-13", "month=01-2020", "state=soon", "status=lost", "procedure=x"]
+)
+def test_register_rejects_bad_filters_with_400(client, auth, query):
+    auth.login("clerk")
+    response = client.get(f"/dossiers?{query}")
+    assert response.status_code == 400
+    assert 'class="error"' in response.get_data(as_text=True)
+
+
+def test_register_pages_by_fifty(client, auth, make):
+    auth.login("clerk")
+    received = to_local(utcnow()).replace(tzinfo=None) - timedelta(days=2)
+    for i in range(51):
+        make.dossier(code=f"P-{i:03d}", received_at=received)
+    first = client.get("/dossiers").get_data(as_text=True)
+    second = client.get("/dossiers?page=2").get_data(as_text=True)
+    assert len(_codes(first)) == 50 and len(_codes(second)) == 1
+    assert "Trang 1/2" in first and "page=2" in first
+    assert client.get("/dossiers?page=9").status_code == 200
+
+
+def test_register_shows_only_the_users_school(client, auth, make):
+    other = make.school(code="OTHER", name="Trường khác")
+    make.dossier(school=other, code="FOREIGN-1")
+    make.dossier(code="MINE-1")
+    auth.login("principal")
+    assert _codes(client.get("/dossiers").get_data(as_text=True)) == ["MINE-1"]

@@ -58,3 +58,6 @@ access_log_format = '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(b)s %(M)sms "%
 # Only the reverse proxy on this host may set X-Forwarded-* (ProxyFix trusts one hop).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proc_name = "hai-long"
+# No gunicornc control socket: systemd (or the container runtime) manages the process, and
+# the default path ($HOME/.gunicorn/gunicorn.ctl) would be shared by every instance of a user.
+control_socket_disable = True

@@ -141,7 +141,7 @@ def test_work_a_case_to_resolved_and_closed(client, auth, make):
     case = open_case(make, school=principal.school, comment="Phải đi lại ba lần")
     url = f"/cases/{case.id}"
     assert _post(client, f"{url}/note", {"text": "Đã hỏi cán bộ một cửa"}, url).status_code == 303
-    response = _post(client, f"{url}/call", {"outcome": "reached", "text": "Hẹn gặp"}, url)
+    response = _post(client, f"{url}/call", {"outcome": "reached", "notes": "Hẹn gặp"}, url)
     assert response.status_code == 303
     assert _post(client, f"{url}/status", {"action": "start"}, url).status_code == 303
     # Resolving needs both a text and a root cause.
@@ -207,6 +207,8 @@ def test_refused_transitions_and_missing_csrf(client, auth, make):
     assert _post(client, f"{url}/status", {"action": "explode"}, url).status_code == 400
     assert _post(client, f"{url}/note", {"text": "a\x00b"}, url).status_code == 400
     assert _post(client, f"{url}/note", {"text": "x" * 4001}, url).status_code == 400
+    assert _post(client, f"{url}/call", {"notes": "không chọn kết quả"}, url).status_code == 400
+    assert _post(client, f"{url}/call", {"outcome": "hacked"}, url).status_code == 400
     no_token = client.post(f"{url}/note", data={"text": "forged"})
     assert no_token.status_code == 400
     assert db.session.get(Case, case.id).status is CaseStatus.OPEN

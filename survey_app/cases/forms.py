@@ -33,13 +33,15 @@ def clean_text(form, field) -> None:
         raise ValidationError(_l("Nội dung có ký tự không hợp lệ, vui lòng gõ lại."))
 
 
-def _text(label, required: bool, max_length: int = TEXT_MAX) -> TextAreaField:
+def _text(label, required: bool, max_length: int = TEXT_MAX, rows: int = 3) -> TextAreaField:
     validators = [DataRequired(_l("Vui lòng nhập nội dung."))] if required else []
     validators += [
         clean_text,
         Length(max=max_length, message=_l("Tối đa %(max)d ký tự.", max=max_length)),
     ]
-    return TextAreaField(label, filters=[normalise_text], validators=validators)
+    return TextAreaField(
+        label, filters=[normalise_text], validators=validators, render_kw={"rows": rows}
+    )
 
 
 class NoteForm(FlaskForm):
@@ -49,14 +51,14 @@ class NoteForm(FlaskForm):
 class CallForm(FlaskForm):
     outcome = SelectField(
         _l("Kết quả cuộc gọi"),
-        choices=list(CALL_OUTCOMES.items()),
-        validators=[InputRequired(_l("Vui lòng chọn kết quả cuộc gọi."))],
+        choices=[("", _l("— Chọn kết quả —")), *CALL_OUTCOMES.items()],
+        validators=[DataRequired(_l("Vui lòng chọn kết quả cuộc gọi."))],
     )
-    text = _text(_l("Nội dung trao đổi"), required=False)
+    notes = _text(_l("Nội dung trao đổi"), required=False)
 
 
 class ResolveForm(FlaskForm):
-    resolution = _text(_l("Kết quả giải quyết (gửi tới phụ huynh)"), required=True)
+    resolution = _text(_l("Kết quả giải quyết (gửi tới phụ huynh)"), required=True, rows=5)
     root_cause = SelectField(
         _l("Nguyên nhân"),
         choices=[("", _l("— Chọn nguyên nhân —"))]

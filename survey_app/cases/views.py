@@ -96,7 +96,7 @@ def add_call(case_id: int):
     form = CallForm()
     if not form.validate():
         return render_case(case, call_form=form, status=400)
-    text = labels.call_text(form.outcome.data, form.text.data)
+    text = labels.call_text(form.outcome.data, form.notes.data)
     event = add_event(case, EventKind.CALL, current_user.id, text)
     db.session.flush()
     audit("case_call", "case", case.id, event_id=event.id, outcome=form.outcome.data)

@@ -1,7 +1,10 @@
 """`flask procedures ...` and `flask dossiers ...`."""
 
+import sys
+
 import click
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from survey_app.auth.models import School
@@ -50,20 +53,21 @@ def import_dossiers(csv_file, school_code):
             raise click.ClickException(f"Unknown school {school_code or ''}".strip() + ".")
         raise click.ClickException("Several schools: name one with --school CODE.")
     school = schools[0]
-    rows, errors = importer.parse(csv_file.read(), school)
+    # No request here to pick a language from: messages in the CLI's language (English).
+    with force_locale("en"):
+        rows, errors = importer.parse(csv_file.read(), school)
     if errors:
         for error in errors:
             click.echo(str(error), err=True)
         db.session.rollback()
         raise click.ClickException(f"{len(errors)} error(s): nothing imported.")
-    stderr = click.get_text_stream("stderr")
-
     def progress(items):
-        with click.progressbar(items, label="Importing", file=stderr) as bar:
+        with click.progressbar(items, label="Importing", file=sys.stderr) as bar:
             yield from bar
 
     try:
-        made = importer.write(rows, school, progress=progress)
+        with force_locale("en"):
+            made = importer.write(rows, school, progress=progress)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -297,12 +297,16 @@ def test_suggestions_list_comments_of_satisfied_answers_only(client, auth, make)
         assert absent not in html
 
 
-def test_inbox_link_in_the_menu_for_the_principal_only(client, auth, make):
+def test_menu_links_by_role(client, auth, make):
     auth.login("principal")
     assert 'href="/cases"' in client.get("/cases").get_data(as_text=True)
     auth.logout()
     auth.login("clerk")
     assert 'href="/cases"' not in client.get("/", follow_redirects=True).get_data(as_text=True)
+    auth.logout()
+    auth.login("office")
+    home = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert 'href="/cases/summary"' in home and 'href="/cases"' not in home
 
 
 def test_timeline_dates_are_local(client, auth, make):

@@ -359,9 +359,10 @@ def _response(dossier_id, row, clerks, rng, now):
     if dissatisfied or rng.random() < 0.4:
         for q in questions.DETAILS:
             if rng.random() < 0.7:
-                values = [v for v, _label in q.choices]
                 bad = dissatisfied and rng.random() < 0.35 and q.code != "extra_payment"
-                details[q.code] = q.negative[0] if bad else values[0]
+                good = [v for v, _label in q.choices if v not in q.negative]
+                weights = (80, 20) if q.code == "visits" else (62, 38) if len(good) == 2 else (1,)
+                details[q.code] = q.negative[0] if bad else rng.choices(good, weights)[0]
     if dissatisfied:
         reasons = rng.sample([c for c, _label in questions.REASONS][:8], rng.randint(1, 2))
         comment = rng.choice(COMPLAINTS) if rng.random() < 0.7 else None
@@ -389,7 +390,7 @@ def _response(dossier_id, row, clerks, rng, now):
 def _follow_up(case: Case, rng: random.Random, now: datetime) -> None:
     """Most cases older than a week were handled; a few are still open or overdue."""
     age = now - case.opened_at
-    if age < timedelta(days=3) or rng.random() < 0.08:
+    if age < timedelta(days=3) or rng.random() < 0.03:
         return
     resolved_at = case.opened_at + timedelta(days=rng.uniform(0.5, 9))
     if resolved_at > now:

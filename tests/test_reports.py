@@ -1,0 +1,246 @@
+"""Dashboard, report page, charts, filing and the targets page: who may see them, and what."""
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from survey_app.audit import Audit
+from survey_app.extensions import db
+from survey_app.reports import charts, periods
+from survey_app.reports.models import FiledReport
+from survey_app.rules import Rule, get_rule
+from survey_app.timeutil import local_today
+from tests.conftest import csrf_token_from
+from tests.test_figures import make_january
+
+PAGES = (
+    "/dashboard",
+    "/reports",
+    "/reports?period=2020-01",
+    "/settings/targets",
+    "/reports/export?period=2020-01&format=csv",
+    "/reports/charts/trend.svg?period=2020-01",
+)
+
+
+@pytest.fixture
+def january(make):
+    return make_january(make)
+
+
+def test_clerk_gets_403_everywhere(client, auth, make):
+    auth.login("clerk")
+    for url in PAGES:
+        assert client.get(url).status_code == 403, url
+    assert client.post("/reports/file").status_code in (400, 403)
+
+
+def test_anonymous_is_sent_to_login(client):
+    for url in PAGES:
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_principal_dashboard_shows_targets_cases_and_next_report(client, auth, make):
+    principal = auth.login("principal")
+    today = local_today()
+    dossier = make.dossier(
+        school=principal.school,
+        received_at=datetime.combine(today, datetime.min.time()).replace(hour=8),
+    )
+    make.response(dossier, overall="dissatisfied")
+    html = client.get("/dashboard").get_data(as_text=True)
+    for text in (
+        "Tháng này",
+        "Từ đầu năm",
+        "Tỷ lệ khảo sát",
+        "Tỷ lệ hài lòng",
+        "Tỷ lệ giải quyết đúng hạn",
+        "Tỷ lệ hồ sơ trực tuyến mức độ 4",
+        "Phản ánh quá hạn xử lý",
+        "Báo cáo sắp đến hạn",
+        "≥ 90%",
+        "&gt; 95%",
+        "Chưa đạt",
+        "0,0%",
+        "0/1",
+        "KTC 95%",
+    ):
+        assert text in html, text
+    assert f"/reports/charts/trend.svg?period={today:%Y-%m}" in html
+    assert "Các trường" not in html  # the side-by-side table is the office's
+
+
+def test_office_dashboard_lists_every_school_without_personal_data(client, auth, make):
+    today = local_today()
+    noon = datetime.combine(today, datetime.min.time()).replace(hour=8)
+    school = make.school()
+    other = make.school(code="B", name="Trường THCS Bình Đông")
+    for s in (school, other):
+        make.response(
+            make.dossier(school=s, received_at=noon, applicant_name="Lê Văn Riêng"),
+            comment="Bí mật của phụ huynh",
+        )
+    auth.login("office")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Tất cả các trường" in html and "Các trường, từ đầu năm" in html
+    assert "Trường THCS Thử Nghiệm" in html and "Trường THCS Bình Đông" in html
+    assert "Lê Văn Riêng" not in html and "Bí mật" not in html
+    one = client.get("/dashboard?school=B").get_data(as_text=True)
+    assert "Trường THCS Bình Đông" in one and "Các trường, từ đầu năm" not in one
+    assert client.get("/dashboard?school=NOPE").status_code == 404
+
+
+def test_report_page_shows_every_section(client, auth, january):
+    auth.login("principal", school=january.school)
+    html = client.get("/reports?period=2020-01").get_data(as_text=True)
+    for text in (
+        "Tháng 01/2020",
+        "75,0%",
+        "3/4",
+        "57,1%",
+        "4/7",
+        "Kỳ trước chuyển qua",
+        "Theo thủ tục",
+        "Theo cán bộ tiếp nhận",
+        "Kết quả theo từng nội dung",
+        "Lý do chưa hài lòng",
+        "Phản ánh, kiến nghị",
+        "Nộp báo cáo Tháng 01/2020",
+        "/reports/export?period=2020-01&amp;format=pdf",
+    ):
+        assert text in html, text
+    assert "=HYPERLINK" not in html  # no comment on the figures page
+
+
+def test_report_page_with_a_bad_period_is_400_and_still_useful(client, auth, make):
+    auth.login("principal")
+    response = client.get("/reports?period=2024-13")
+    assert response.status_code == 400
+    assert "Kỳ báo cáo không hợp lệ" in response.get_data(as_text=True)
+    custom = client.get("/reports?period=custom&from=2020-01-05&to=2020-02-10")
+    assert custom.status_code == 200
+    assert "Từ 05/01/2020 đến 10/02/2020" in custom.get_data(as_text=True)
+
+
+def test_filing_freezes_the_figures_and_shows_later_changes(client, auth, january, make):
+    auth.login("principal", school=january.school)
+    page = client.get("/reports?period=2020-01").get_data(as_text=True)
+    response = client.post(
+        "/reports/file",
+        data={"csrf_token": csrf_token_from(page), "period": "2020-01", "number": "<b>07</b>/BC"},
+    )
+    assert response.status_code == 303
+    filed = db.session.scalars(select(FiledReport)).one()
+    assert filed.number == "<b>07</b>/BC" and filed.period == "2020-01"
+    assert db.session.scalar(select(func.count()).where(Audit.action == "file")) == 1
+    # A late answer about a January dossier arrives in March.
+    make.response(
+        january.d["late_midnight"], overall="satisfied", submitted_at=datetime(2020, 3, 2, 9)
+    )
+    html = client.get("/reports?period=2020-01").get_data(as_text=True)
+    assert "Đã nộp báo cáo" in html and "&lt;b&gt;07&lt;/b&gt;/BC" in html
+    assert "75,0% (3/4)" in html and "80,0% (4/5)" in html and "+5,0 điểm %" in html
+    assert "Nộp báo cáo Tháng 01/2020" not in html  # no second filing form
+    again = client.post(
+        "/reports/file",
+        data={"csrf_token": csrf_token_from(page), "period": "2020-01", "number": "08"},
+    )
+    assert again.status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(FiledReport)) == 1
+    assert db.session.scalars(select(FiledReport)).one().number == "<b>07</b>/BC"
+
+
+def test_filing_refuses_custom_periods_and_missing_csrf(client, auth, make):
+    auth.login("principal")
+    page = client.get("/reports").get_data(as_text=True)
+    token = csrf_token_from(page)
+    for period in ("2020-01-01..2020-01-31", "2024-13", ""):
+        response = client.post("/reports/file", data={"csrf_token": token, "period": period})
+        assert response.status_code == 400, period
+    assert client.post("/reports/file", data={"period": "2020-01"}).status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(FiledReport)) == 0
+
+
+def test_chart_is_svg_and_cached_per_data_version(client, auth, january, make):
+    auth.login("principal", school=january.school)
+    charts._cache.clear()
+    url = "/reports/charts/overall.svg?period=2020-01"
+    first = client.get(url)
+    assert first.status_code == 200 and first.mimetype == "image/svg+xml"
+    assert first.data.startswith(b"<?xml") and b"<svg" in first.data
+    draws = charts.stats["draws"]
+    assert client.get(url).data == first.data and charts.stats["draws"] == draws
+    make.response(january.d["late_midnight"], overall="dissatisfied")  # the data changed
+    assert client.get(url).data != first.data and charts.stats["draws"] == draws + 1
+    assert client.get("/reports/charts/nope.svg?period=2020-01").status_code == 404
+    assert client.get("/reports/charts/trend.svg?period=2020-13").status_code == 400
+
+
+def test_every_chart_renders_svg_and_png(app, january):
+    with app.test_request_context():
+        for name in charts.NAMES:
+            assert b"<svg" in charts.chart(name, january.school.id, periods.parse_period("2020-Q1"))
+            png = charts.chart(name, None, periods.parse_period("2019-06"), "png")
+            assert png.startswith(b"\x89PNG")
+
+
+def _targets_form(client) -> dict:
+    page = client.get("/settings/targets").get_data(as_text=True)
+    return {
+        "csrf_token": csrf_token_from(page),
+        "coverage": "90.0",
+        "satisfaction": "95",
+        "on_time": "95",
+        "online_l4": "40",
+        "apology": "100",
+        "report_due_dates": "15/02, 15/05, 15/08, 10/11",
+        "effective_from": "2021-01-01",
+    }
+
+
+def test_principal_sets_dated_targets_for_the_school(client, auth, make):
+    principal = auth.login("principal")
+    form = _targets_form(client)
+    form.update(satisfaction="97.5", report_due_dates="1/3, 15/9")
+    response = client.post("/settings/targets", data=form)
+    assert response.status_code == 303
+    school_id = principal.school_id
+    assert get_rule("target.satisfaction", school_id, date(2021, 1, 1)) == 0.975
+    assert get_rule("target.satisfaction", school_id, date(2020, 12, 31)) == 0.95
+    assert get_rule("report_due_dates", school_id, date(2021, 6, 1)) == ["03-01", "09-15"]
+    assert db.session.scalar(select(func.count()).select_from(Rule)) == 2  # changes only
+    assert db.session.scalar(select(func.count()).where(Audit.action == "set_rule")) == 2
+    html = client.get("/settings/targets").get_data(as_text=True)
+    assert "97,5%" in html and "01/03, 15/09" in html
+
+
+def test_office_targets_apply_to_schools_without_their_own(client, auth, make):
+    school = make.school()
+    auth.login("office")
+    form = _targets_form(client)
+    form["coverage"] = "80"
+    assert client.post("/settings/targets", data=form).status_code == 303
+    rule = db.session.scalars(select(Rule)).one()
+    assert rule.school_id is None
+    assert get_rule("target.coverage", school.id, date(2021, 2, 1)) == 0.8
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("coverage", "101"),
+        ("coverage", "abc"),
+        ("report_due_dates", "31/02"),
+        ("report_due_dates", "15-02"),
+        ("effective_from", "x"),
+    ],
+)
+def test_bad_targets_are_400_and_change_nothing(client, auth, make, field, value):
+    auth.login("principal")
+    form = _targets_form(client)
+    form[field] = value
+    response = client.post("/settings/targets", data=form)
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Rule)) == 0

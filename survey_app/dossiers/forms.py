@@ -81,8 +81,10 @@ class DossierForm(FlaskForm):
         filters=[_strip],
         validators=[Optional(), Length(max=20), PHONE],
     )
-    intake_channel = SelectField(_l("Hình thức nộp"), choices=intake_channels())
-    return_channel = SelectField(_l("Hình thức nhận kết quả"), choices=return_channels())
+    intake_channel = SelectField(_l("Hình thức nộp"), choices=intake_channels(), default="counter")
+    return_channel = SelectField(
+        _l("Hình thức nhận kết quả"), choices=return_channels(), default="counter"
+    )
 
 
 class ReturnForm(FlaskForm):
@@ -140,6 +142,7 @@ class ProcedureForm(FlaskForm):
     online_level = SelectField(
         _l("Dịch vụ công trực tuyến"),
         choices=[("", _l("Không")), ("3", _l("Mức độ 3")), ("4", _l("Mức độ 4"))],
+        default="",
     )
     active = BooleanField(_l("Đang áp dụng"), default=True)
 

@@ -15,7 +15,7 @@ import matplotlib
 from flask_babel import gettext as _
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from survey_app.reports import figures as F
 from survey_app.reports import queries
@@ -145,6 +145,7 @@ def _bars(labels, values, colours, ylabel) -> Figure:
     fig, ax = _new()
     bars = ax.bar(range(len(labels)), values, color=colours)
     ax.bar_label(bars, fontsize=9)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xticks(range(len(labels)), labels, fontsize=8)
     ax.set_ylabel(ylabel)
     ax.margins(y=0.15)
@@ -179,7 +180,7 @@ def draw_negatives(data) -> Figure:
     ax.set_yticks(list(y), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, max([0.1, *values]) * 1.4)
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel(xlabel)
     return fig
 

@@ -13,7 +13,7 @@ import matplotlib
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
@@ -31,12 +31,20 @@ from reportlab.platypus import (
 
 from survey_app.reports import charts
 from survey_app.reports.stats import DASH, pct
-from survey_app.reports.tables import PCT, Report
+from survey_app.reports.tables import INT, PCT, TEXT, Report
 from survey_app.reports.tables import Table as DataTable
 
 FONT_DIR = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
-FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
-PDF_CHARTS = ("trend", "ontime", "overall", "negatives")
+FONT, BOLD, ITALIC = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique"
+
+
+def _chart_captions() -> list[tuple[str, str]]:
+    return [
+        ("trend", _("Tỷ lệ khảo sát và tỷ lệ hài lòng 12 tháng, so với chỉ tiêu")),
+        ("ontime", _("Tình hình giải quyết hồ sơ trong kỳ")),
+        ("overall", _("Mức độ hài lòng chung")),
+        ("negatives", _("Tỷ lệ trả lời tiêu cực theo từng nội dung")),
+    ]
 
 
 def _register_fonts() -> None:
@@ -44,7 +52,8 @@ def _register_fonts() -> None:
         return
     pdfmetrics.registerFont(TTFont(FONT, os.path.join(FONT_DIR, "DejaVuSans.ttf")))
     pdfmetrics.registerFont(TTFont(BOLD, os.path.join(FONT_DIR, "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+    pdfmetrics.registerFont(TTFont(ITALIC, os.path.join(FONT_DIR, "DejaVuSans-Oblique.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=ITALIC, boldItalic=BOLD)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -54,7 +63,20 @@ def _styles() -> dict[str, ParagraphStyle]:
         "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=11),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=10.5),
         "head": ParagraphStyle("head", parent=base, fontName=BOLD, fontSize=8.5, leading=10.5),
+        "num": ParagraphStyle("num", parent=base, fontSize=8.5, leading=10.5, alignment=TA_RIGHT),
+        "head_num": ParagraphStyle(
+            "head_num", parent=base, fontName=BOLD, fontSize=8.5, leading=10.5, alignment=TA_RIGHT
+        ),
         "center": ParagraphStyle("center", parent=base, alignment=TA_CENTER),
+        "italic": ParagraphStyle("italic", parent=base, fontName=ITALIC, alignment=TA_CENTER),
+        "caption": ParagraphStyle(
+            "caption",
+            parent=base,
+            fontSize=9,
+            alignment=TA_CENTER,
+            textColor=colors.HexColor("#555555"),
+            spaceAfter=8,
+        ),
         "center_bold": ParagraphStyle("cb", parent=base, fontName=BOLD, alignment=TA_CENTER),
         "title": ParagraphStyle(
             "title",
@@ -88,12 +110,22 @@ def _cell(value, fmt: str) -> str:
 
 
 def _grid(table: DataTable, st, widths: list[float] | None = None) -> Table:
-    keep = range(len(table.headers))
     formats = table.formats or [""] * len(table.headers)
-    data = [[para(table.headers[i], st["head"]) for i in keep]]
+    right = [f in (INT, PCT) for f in formats]
+    data = [
+        [
+            para(h, st["head_num" if r else "head"])
+            for h, r in zip(table.headers, right, strict=True)
+        ]
+    ]
     for row in table.rows:
-        data.append([para(_cell(row[i], formats[i]), st["cell"]) for i in keep])
-    grid = Table(data, colWidths=widths, repeatRows=1)
+        data.append(
+            [
+                para(_cell(v, f), st["num" if r else "cell"])
+                for v, f, r in zip(row, formats, right, strict=True)
+            ]
+        )
+    grid = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
     grid.setStyle(
         TableStyle(
             [
@@ -122,7 +154,7 @@ def _header(report: Report, st) -> Table:
         para("Độc lập - Tự do - Hạnh phúc", st["center_bold"]),
         para(
             _("ngày %(d)02d tháng %(m)02d năm %(y)d", d=day.day, m=day.month, y=day.year),
-            st["center"],
+            st["italic"],
         ),
     ]
     table = Table([[left, right]], colWidths=[7.5 * cm, 9.5 * cm])
@@ -164,28 +196,29 @@ def _story(report: Report, st) -> list:
     n += 1
     for name in ("counts", "onestop"):
         t = tables[name]
-        story += [para(f"{n}. {t.title}", st["h2"]), _grid(t, st, [12 * cm, 3 * cm])]
+        story += [para(f"{n}. {t.title}", st["h2"]), _grid(t, st, [13 * cm, 4 * cm])]
         n += 1
     story.append(para(f"{n}. {_('Biểu đồ')}", st["h2"]))
     school_id = report.school.id if report.school else None
-    for name in PDF_CHARTS:
+    for name, caption in _chart_captions():
         png = charts.chart(name, school_id, period, "png")
-        story.append(Image(BytesIO(png), width=16 * cm, height=16 * cm * 3.2 / 7))
+        image = Image(BytesIO(png), width=15 * cm, height=15 * cm * 3.2 / 7)
+        story.append(KeepTogether([image, para(caption, st["caption"])]))
     n += 1
     t = tables["aspects"]
     story += [
         para(f"{n}. {t.title}", st["h2"]),
-        _grid(t, st, [5.5 * cm, 6.5 * cm, 2 * cm, 2.5 * cm]),
+        _grid(t, st, [6 * cm, 6.5 * cm, 2 * cm, 2.5 * cm]),
     ]
     n += 1
     for name in ("reasons", "cases"):
         t = tables[name]
-        story += [para(f"{n}. {t.title}", st["h2"]), _grid(t, st, [12 * cm, 3 * cm])]
+        story += [para(f"{n}. {t.title}", st["h2"]), _grid(t, st, [13 * cm, 4 * cm])]
         n += 1
     for name in ("by_procedure", "by_month", "by_school", "by_clerk"):
         if name in tables:
             t = tables[name]
-            widths = [4.2 * cm] + [1.6 * cm] * 8
+            widths = [4.2 * cm] + [1.6 * cm] * 8  # 17 cm: the frame's width
             story += [
                 para(f"{n}. {t.title}", st["h2"]),
                 _grid(t, st, widths),
@@ -219,6 +252,7 @@ def _summary_grid(summary: DataTable, st) -> Table:
             summary.headers[7],
         ],
         rows,
+        [TEXT, PCT, INT, INT, TEXT, TEXT],
     )
     return _grid(compact, st, [6 * cm, 1.9 * cm, 2 * cm, 3.1 * cm, 1.7 * cm, 2.3 * cm])
 

@@ -63,7 +63,8 @@ def summary_table(report_headline) -> Table:
     rows = []
     for row in report_headline:
         verdict = {True: _("Đạt"), False: _("Chưa đạt"), None: "—"}[row.met]
-        target = None if row.target is None else f"{row.indicator.op} {row.target:.0%}"
+        sign = "≥" if row.indicator.op == ">=" else ">"
+        target = None if row.target is None else f"{sign} {row.target * 100:g}%"
         rows.append([str(row.indicator.label), *rate_cells(row.rate), target, verdict])
     return Table(
         "summary",

@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from survey_app.audit import Audit
+from survey_app.auth.models import School
 from survey_app.dossiers import intake
 from survey_app.dossiers.intake import create_dossier, next_code
-from survey_app.dossiers.models import Apology, Dossier, DossierStatus
+from survey_app.dossiers.models import Apology, Dossier, DossierStatus, Procedure
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.rules import set_rule
@@ -299,3 +300,37 @@ def test_other_schools_dossier_is_404(client, auth, make):
     auth.login("principal")
     for suffix in ("", "/receipt", "/slip", "/return", "/withdraw", "/apology/new"):
         assert client.get(f"/dossiers/{foreign.code}{suffix}").status_code == 404
+
+
+def test_concurrent_intakes_get_distinct_consecutive_codes(app, make):
+    """Real concurrency on PostgreSQL: clerks at once, each in its own transaction."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE); the race needs PostgreSQL")
+    import threading
+
+    school_id, proc_id = make.school().id, make.procedure().id
+    barrier, errors = threading.Barrier(3), []
+
+    def clerk():
+        with app.app_context():
+            try:
+                barrier.wait()
+                for _ in range(8):
+                    school = db.session.get(School, school_id)
+                    create_dossier(school, db.session.get(Procedure, proc_id), student_name="A")
+                    db.session.commit()
+            except Exception as error:  # reported below, not swallowed
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=clerk) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    db.session.expire_all()
+    codes = sorted(db.session.scalars(select(Dossier.code)))
+    year = codes[0][:4]
+    assert codes == [f"{year}-{n:06d}" for n in range(1, 25)]

@@ -4,6 +4,8 @@ views, the importer and the demo generator. They add and flush; the caller commi
 Datetimes passed in are naive UTC (the storage form) or timezone-aware (converted).
 """
 
+import random
+import time
 from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
@@ -27,7 +29,7 @@ from survey_app.extensions import db
 from survey_app.rules import get_rule
 from survey_app.timeutil import local_today, to_local, utcnow
 
-CODE_ATTEMPTS = 5
+CODE_ATTEMPTS = 10
 CLOCK_SKEW = timedelta(minutes=5)  # a clerk's PC clock may run a little ahead
 
 
@@ -67,6 +69,7 @@ def _insert(dossier: Dossier, year: int) -> None:
         except IntegrityError:
             if attempt == CODE_ATTEMPTS - 1:
                 raise
+            time.sleep(random.uniform(0, 0.005) * (attempt + 1))  # let the winner commit
 
 
 def create_dossier(

@@ -271,3 +271,26 @@ def test_send_soon_runs_in_the_background(app, smtp):
     assert thread is not None and thread.daemon
     thread.join(10)
     assert len(smtp.messages) == 1
+
+
+def test_one_sender_thread_at_a_time(app):
+    silent = socket.socket()  # accepts, never greets: the first pass waits for its timeout
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=silent.getsockname()[1], MAIL_TIMEOUT=1)
+    enqueue_mail("ht@school.test", "Một", "x", school_id=None)
+    db.session.commit()
+    try:
+        with app.test_request_context():
+            first = send_soon()
+            assert first is not None
+            assert send_soon() is None  # coalesced into one more pass of the running thread
+            first.join(10)
+            assert not first.is_alive()
+            (mail,) = outbox()
+            assert mail.attempts == 1  # the extra pass found nothing due (backoff)
+            again = send_soon()
+            assert again is not None
+            again.join(10)
+    finally:
+        silent.close()

@@ -180,24 +180,47 @@ def _message(row) -> EmailMessage:
 
 
 def send_soon() -> threading.Thread | None:
-    """Deliver pending mail in a background thread; never blocks or fails the caller."""
+    """Deliver pending mail in a background thread; never blocks or fails the caller.
+
+    One sender thread per process: a call while it runs only asks it for one more pass
+    (so a burst of answers does not start a burst of SMTP connections).
+    """
     try:
         app = current_app._get_current_object()
-        thread = threading.Thread(target=_send_in_thread, args=(app,), daemon=True)
+        state = app.extensions.setdefault(
+            "outbox_sender", {"lock": threading.Lock(), "running": False, "again": False}
+        )
+        with state["lock"]:
+            if state["running"]:
+                state["again"] = True
+                return None
+            state["running"] = True
+        thread = threading.Thread(target=_send_in_thread, args=(app, state), daemon=True)
         thread.name = "outbox-sender"
-        thread.start()
+        try:
+            thread.start()
+        except BaseException:
+            with state["lock"]:
+                state["running"] = False
+            raise
         return thread
     except Exception:  # noqa: BLE001  (mail must never fail the parent's request)
         current_app.logger.exception("could not start the mail thread")
         return None
 
 
-def _send_in_thread(app) -> None:
-    with app.app_context():
-        try:
-            send_pending()
-        except Exception:  # noqa: BLE001  (the outbox keeps the mail for the next try)
-            app.logger.exception("background mail delivery failed")
-            db.session.rollback()
-        finally:
-            db.session.remove()
+def _send_in_thread(app, state: dict) -> None:
+    while True:
+        with app.app_context():
+            try:
+                send_pending()
+            except Exception:  # noqa: BLE001  (the outbox keeps the mail for the next try)
+                app.logger.exception("background mail delivery failed")
+                db.session.rollback()
+            finally:
+                db.session.remove()
+        with state["lock"]:
+            if not state["again"]:
+                state["running"] = False
+                return
+            state["again"] = False

@@ -95,6 +95,11 @@ def test_inbox_filters_and_counts(client, auth, make):
         assert f'f={tab}" class="tab tab-{tab}' in html
         assert f'<span class="count">{len(ids)}</span>' in html
     assert 'class="row-overdue' in client.get("/cases?f=overdue").get_data(as_text=True)
+    # The default tab shows every case, those still to work first, serious on top.
+    html = client.get("/cases").get_data(as_text=True)
+    at = {cid: html.index(f">{c}</a>") for cid, c in code.items()}
+    assert at[serious.id] < at[late.id] < at[fresh.id] < at[done.id]
+    assert max(at[c.id] for c in (fresh, working, late)) < min(at[done.id], at[closed.id])
     # Unknown filters and pages fall back instead of failing.
     assert client.get("/cases?f=<script>&page=abc").status_code == 200
 

@@ -160,6 +160,7 @@ def test_server_down_answer_kept_mail_waits_then_delivered_once(
     app, client, make, runner, smtp_down
 ):
     app.config["MAIL_SEND_AFTER_COMMIT"] = True
+    smtp_down.start().stop()  # the school's mail server goes down
     make.user("principal", email="hieutruong@school.test")
     dossier = returned_dossier(make)
     assert answer(client, dossier, overall="dissatisfied") < 2.0
@@ -170,7 +171,7 @@ def test_server_down_answer_kept_mail_waits_then_delivered_once(
     # A frequent cron job waits out the backoff; it never piles up attempts.
     result = runner.invoke(args=["notify", "send", "--due-only"])
     assert "sent 0, failed 0" in result.output
-    smtp_down.start()
+    smtp_down.start()  # ... and comes back on the same port
     result = runner.invoke(args=["notify", "send"])
     assert result.exit_code == 0 and "sent 1, failed 0" in result.output
     assert len(smtp_down.messages) == 1 and dossier.code in smtp_down.messages[0]["Subject"]

@@ -14,7 +14,7 @@ from survey_app.survey.models import Overall, Response
 
 ACTIVE = (CaseStatus.OPEN, CaseStatus.IN_PROGRESS)
 DONE = (CaseStatus.RESOLVED, CaseStatus.CLOSED)
-FILTERS = ("open", "in_progress", "overdue", "serious", "resolved", "all")
+FILTERS = ("all", "open", "in_progress", "overdue", "serious", "resolved")
 
 
 def overdue_clause(today: date):
@@ -39,10 +39,10 @@ def _count(clause):
 
 def count_columns(today: date) -> list:
     """One labelled SUM per inbox tab, plus the parents' verdicts on resolutions."""
-    columns = [_count(filter_clause(name, today)).label(name) for name in FILTERS[:-1]]
+    columns = [_count(filter_clause(name, today)).label(name) for name in FILTERS[1:]]
     return [
-        *columns,
         func.count(Case.id).label("all"),
+        *columns,
         _count(Case.parent_satisfied.is_(True)).label("parent_satisfied"),
         _count(Case.parent_answered_at.is_not(None)).label("parent_answered"),
     ]
@@ -69,11 +69,11 @@ def counts_by_school(today: date, school_id: int | None = None) -> list:
 
 def inbox_query(school_id: int, name: str, today: date) -> Select:
     """The cases of one tab, with what a row shows loaded up front (no N+1)."""
-    order = (
-        (Case.resolved_at.desc(), Case.id.desc())
-        if name == "resolved"
-        else (Case.serious.desc(), Case.due_date, Case.id)
-    )
+    if name == "resolved":
+        order = (Case.resolved_at.desc(), Case.id.desc())
+    else:  # cases still to work first, the serious ones on top, then by deadline
+        active_first = case((Case.status.in_(ACTIVE), 0), else_=1)
+        order = (active_first, Case.serious.desc(), Case.due_date, Case.id)
     return (
         select(Case)
         .where(Case.school_id == school_id, filter_clause(name, today))

@@ -35,9 +35,9 @@ PER_PAGE = 50
 @role_required("principal")
 def inbox():
     today = local_today()
-    tab = request.args.get("f", "open")
+    tab = request.args.get("f", "all")
     if tab not in FILTERS:
-        tab = "open"
+        tab = "all"
     page = db.paginate(
         inbox_query(current_user.school_id, tab, today), per_page=PER_PAGE, error_out=False
     )

@@ -54,11 +54,14 @@ def test_pdf_has_the_vietnamese_labels_and_the_figures(client, auth, january):
         "Trường THCS Thử Nghiệm".upper(),
     ):
         assert label in text, label
+    other = export(client, period="2020-01", format="csv", school="OTHER")
+    assert other.headers["Content-Disposition"].endswith("bao-cao-TEST-2020-01.csv")  # own only
     assert "75,0% 3/4" in text  # satisfaction
     assert "57,1% 4/7" in text  # coverage
     assert "40,0% 2/5" in text  # on time
     assert "33,3% 1/3" in text  # apology
     assert HOSTILE not in text  # comments are not in the report sent upwards
+    assert "Theo cán bộ tiếp nhận" not in text  # nor the per-clerk table
 
 
 def test_pdf_prints_markup_literally_and_fetches_nothing(app, make):

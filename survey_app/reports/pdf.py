@@ -215,7 +215,8 @@ def _story(report: Report, st) -> list:
         t = tables[name]
         story += [para(f"{n}. {t.title}", st["h2"]), _grid(t, st, [13 * cm, 4 * cm])]
         n += 1
-    for name in ("by_procedure", "by_month", "by_school", "by_clerk"):
+    # The signed report goes to the office: never the per-clerk table (the principal's only).
+    for name in ("by_procedure", "by_month", "by_school"):
         if name in tables:
             t = tables[name]
             widths = [4.2 * cm] + [1.6 * cm] * 8  # 17 cm: the frame's width
@@ -225,7 +226,10 @@ def _story(report: Report, st) -> list:
                 para(t.note, st["small"]),
             ]
             n += 1
-    story.append(_signature(report, st))
+    # Never a signature alone on its page: the last section (title, table, note) stays with it.
+    last = story[-3:]
+    del story[-3:]
+    story.append(KeepTogether([*last, *_signature(report, st)]))
     return story
 
 
@@ -257,7 +261,7 @@ def _summary_grid(summary: DataTable, st) -> Table:
     return _grid(compact, st, [6 * cm, 1.9 * cm, 2 * cm, 3.1 * cm, 1.7 * cm, 2.3 * cm])
 
 
-def _signature(report: Report, st) -> KeepTogether:
+def _signature(report: Report, st) -> list:
     left = [
         para(_("Nơi nhận:"), st["small"], bold=True),
         para(_("- Cơ quan quản lý cấp trên;"), st["small"]),
@@ -271,7 +275,7 @@ def _signature(report: Report, st) -> KeepTogether:
     ]
     table = Table([[left, right]], colWidths=[8 * cm, 9 * cm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return KeepTogether([Spacer(1, 16), table])
+    return [Spacer(1, 16), table]
 
 
 def write_pdf(report: Report) -> bytes:

@@ -12,6 +12,7 @@ from survey_app.reports.models import FiledReport
 from survey_app.rules import Rule, get_rule
 from survey_app.timeutil import local_today
 from tests.conftest import csrf_token_from
+from tests.test_exports import pdf_text
 from tests.test_figures import make_january
 
 PAGES = (
@@ -143,6 +144,10 @@ def test_filing_freezes_the_figures_and_shows_later_changes(client, auth, januar
     assert "Đã nộp báo cáo" in html and "&lt;b&gt;07&lt;/b&gt;/BC" in html
     assert "75,0% (3/4)" in html and "80,0% (4/5)" in html and "+5,0 điểm %" in html
     assert "Nộp báo cáo Tháng 01/2020" not in html  # no second filing form
+    pdf = client.get("/reports/export?period=2020-01&format=pdf")
+    text = pdf_text(pdf.data)
+    assert "Số liệu đã nộp (số <b>07</b>/BC" in text
+    assert "75,0% (3/4) 80,0% (4/5) +5,0 điểm %" in text
     again = client.post(
         "/reports/file",
         data={"csrf_token": csrf_token_from(page), "period": "2020-01", "number": "08"},

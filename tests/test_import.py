@@ -212,3 +212,12 @@ def test_web_import_needs_csrf_and_the_principal(client, auth):
     auth.logout()
     auth.login("clerk")
     assert client.get("/dossiers/import").status_code == 403
+
+
+def test_web_import_caps_the_rows_and_says_so(client, auth):
+    auth.login("principal")
+    row = "XAC-NHAN-HS,,,Hà,6A,counter,2020-01-22,"
+    response = _upload(client, _csv(*[row] * 2001).encode())
+    assert response.status_code == 400
+    assert "quá 2000 dòng" in response.get_data(as_text=True)
+    assert _count() == 0

@@ -61,6 +61,7 @@ def import_dossiers(csv_file, school_code):
             click.echo(str(error), err=True)
         db.session.rollback()
         raise click.ClickException(f"{len(errors)} error(s): nothing imported.")
+
     def progress(items):
         with click.progressbar(items, label="Importing", file=sys.stderr) as bar:
             yield from bar

@@ -15,7 +15,9 @@ from survey_app.extensions import db
 def import_csv():
     form = ImportForm()
     if form.validate_on_submit():
-        rows, errors = importer.parse(form.file.data.read(), current_user.school)
+        rows, errors = importer.parse(
+            form.file.data.read(), current_user.school, max_rows=importer.WEB_MAX_ROWS
+        )
         if errors:
             db.session.rollback()
             return render_template(

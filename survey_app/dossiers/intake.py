@@ -26,7 +26,6 @@ from survey_app.dossiers.models import (
 )
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
-from survey_app.rules import get_rule
 from survey_app.timeutil import local_today, to_local, utcnow
 
 CODE_ATTEMPTS = 10
@@ -132,6 +131,7 @@ def return_dossier(
     returned_at: datetime | None = None,
     return_channel: ReturnChannel | str | None = None,
     returned_by: User | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> Dossier:
     """Hand the result back; on time or late follows from the dates, never typed."""
     if dossier.status is not DossierStatus.RECEIVED:
@@ -146,7 +146,8 @@ def return_dossier(
     if return_channel:
         dossier.return_channel = ReturnChannel(return_channel)
     dossier.returned_by_id = returned_by.id if returned_by else None
-    valid_days = get_rule("token_valid_days", dossier.school_id, to_local(returned_utc).date())
+    calendar = calendar or WorkCalendar(dossier.school_id)
+    valid_days = calendar.rule("token_valid_days", to_local(returned_utc).date())
     dossier.token_expires_at = returned_utc + timedelta(days=int(valid_days))
     db.session.flush()
     audit(

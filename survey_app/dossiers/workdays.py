@@ -42,6 +42,13 @@ class WorkCalendar:
         self._overrides = overrides
         self._years: set[int] = set()
         self._days: dict[date, str] = {}
+        self._rules: dict[tuple[str, date], object] = {}
+
+    def rule(self, key: str, on: date):
+        """A dated rule of this school, looked up once per day (imports ask thousands of times)."""
+        if (key, on) not in self._rules:
+            self._rules[key, on] = get_rule(key, self.school_id, on)
+        return self._rules[key, on]
 
     def _load(self, year: int) -> None:
         if year in self._years:
@@ -105,7 +112,7 @@ class WorkCalendar:
         The returned day is not itself counted; due = add_working_days(receipt_day, N).
         """
         local = to_local(received_at_utc)
-        cutoff = time.fromisoformat(get_rule("cutoff_time", self.school_id, local.date()))
+        cutoff = time.fromisoformat(self.rule("cutoff_time", local.date()))
         day = local.date()
         if local.time() > cutoff or not self.is_working_day(day):
             # Treated as received on the next working day, which is then not counted.

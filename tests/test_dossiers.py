@@ -258,9 +258,9 @@ def test_apology_refusals_are_400_and_write_nothing(client, auth, make, case):
         "channel": "counter",
         "issued_at": local_input(now),
     }
-    page = f"/dossiers/{dossier.code}/apology/new"
-    response = post_form(client, page, form)
-    assert response.status_code == 400
+    url = f"/dossiers/{dossier.code}/apology/new"
+    response = post_form(client, url, form, page_url="/dossiers")
+    assert response.status_code == (303 if case == "on_time" else 400)
     assert count(Apology) == 0
 
 
@@ -334,3 +334,15 @@ def test_concurrent_intakes_get_distinct_consecutive_codes(app, make):
     codes = sorted(db.session.scalars(select(Dossier.code)))
     year = codes[0][:4]
     assert codes == [f"{year}-{n:06d}" for n in range(1, 25)]
+
+
+def test_issue_apology_refuses_on_time_and_withdrawn_dossiers(app, make):
+    now = local_now()
+    on_time = make.dossier(received_at=now - timedelta(hours=2), returned_at=now)
+    withdrawn = make.dossier(status="withdrawn")
+    for dossier in (on_time, withdrawn):
+        with pytest.raises(intake.IntakeError):
+            intake.issue_apology(
+                dossier, reason="x", new_due_date=date(2100, 1, 1), channel="counter"
+            )
+    assert count(Apology) == 0

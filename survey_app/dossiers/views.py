@@ -234,6 +234,9 @@ def record_apology(code):
     dossier = load_dossier(code)
     if dossier.apology is not None:
         return redirect(url_for("dossiers.apology_letter", code=code), 303)
+    if dossier.status is DossierStatus.WITHDRAWN or is_on_time(dossier):
+        flash(_("Hồ sơ này không cần thư xin lỗi."), "error")
+        return redirect(url_for("dossiers.detail", code=code), 303)
     form = ApologyForm()
     if not form.is_submitted():
         calendar = WorkCalendar(dossier.school_id)

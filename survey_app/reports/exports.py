@@ -11,6 +11,7 @@ import re
 from contextlib import nullcontext
 
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
@@ -83,7 +84,7 @@ def write_csv(report: Report) -> bytes:
 
 
 def _heading(report: Report) -> str:
-    name = report.school.name if report.school else "Tất cả các trường"
+    name = report.school.name if report.school else _("Tất cả các trường")
     return f"{name} – {report.period.label()}"
 
 

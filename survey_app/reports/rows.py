@@ -6,6 +6,7 @@ Phone numbers are never exported; the office never receives these sheets.
 """
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -21,22 +22,26 @@ from survey_app.timeutil import format_date, format_datetime, to_local
 
 ROW_LIMIT = 50_000
 
-STATUS = {"received": "Đang giải quyết", "returned": "Đã trả kết quả", "withdrawn": "Đã rút"}
+STATUS = {
+    "received": _l("Đang giải quyết"),
+    "returned": _l("Đã trả kết quả"),
+    "withdrawn": _l("Đã rút"),
+}
 CHANNEL = {
-    "counter": "Trực tiếp",
-    "postal": "Bưu chính",
-    "online_l3": "Trực tuyến mức 3",
-    "online_l4": "Trực tuyến mức 4",
-    "qr": "Mã QR",
-    "code": "Mã số",
-    "paper": "Phiếu giấy",
-    "kiosk": "Ki-ốt",
+    "counter": _l("Trực tiếp"),
+    "postal": _l("Bưu chính"),
+    "online_l3": _l("Trực tuyến mức 3"),
+    "online_l4": _l("Trực tuyến mức 4"),
+    "qr": _l("Mã QR"),
+    "code": _l("Mã số"),
+    "paper": _l("Phiếu giấy"),
+    "kiosk": _l("Ki-ốt"),
 }
 
 
 def _label(mapping: dict, value) -> str:
     value = getattr(value, "value", value)
-    return _(mapping[value]) if value in mapping else str(value or "")
+    return str(mapping[value]) if value in mapping else str(value or "")
 
 
 def _limited(stmt):

@@ -13,12 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from survey_app.audit import audit
 from survey_app.auth.models import School, User
-from survey_app.dossiers.intake import CLOCK_SKEW, create_dossier, return_dossier
+from survey_app.dossiers.intake import CLOCK_SKEW, _, create_dossier, return_dossier
 from survey_app.dossiers.models import Dossier, IntakeChannel, Procedure
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db

@@ -8,7 +8,7 @@ import random
 import time
 from datetime import UTC, date, datetime, timedelta
 
-from flask_babel import gettext as _
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -30,6 +30,14 @@ from survey_app.timeutil import local_today, to_local, utcnow
 
 CODE_ATTEMPTS = 10
 CLOCK_SKEW = timedelta(minutes=5)  # a clerk's PC clock may run a little ahead
+
+
+def _(msgid: str, **variables) -> str:
+    """gettext that also works without a request (CLI, demo generator): msgid there."""
+    try:
+        return gettext(msgid, **variables)
+    except RuntimeError:  # the app's locale selector needs a request
+        return msgid % variables if variables else msgid
 
 
 class IntakeError(ValueError):

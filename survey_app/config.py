@@ -4,7 +4,8 @@ import os
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
-WEAK_SECRETS = {"", "dev", "changeme", "secret", "change-me", "please-change-me"}
+DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused in production
+WEAK_SECRETS = {"", "dev", "changeme", "secret", "change-me", "please-change-me", DEV_SECRET}
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -12,7 +13,7 @@ def _bool(name: str, default: bool = False) -> bool:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'hai_long.db'}"
     )
@@ -92,7 +93,7 @@ CONFIGS = {
 def check_production(config: dict) -> None:
     """Refuse to start in production with a missing, default or short SECRET_KEY."""
     key = config.get("SECRET_KEY") or ""
-    if key.lower() in WEAK_SECRETS or key == Config.SECRET_KEY or len(key.encode()) < 32:
+    if key.lower() in WEAK_SECRETS or len(key.encode()) < 32:
         raise RuntimeError(
             "SECRET_KEY must be set to a random value of at least 32 bytes in production "
             "(python -c 'import secrets; print(secrets.token_hex(32))')."

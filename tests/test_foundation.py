@@ -191,3 +191,18 @@ def test_migrations_upgrade_and_match_models(tmp_path):
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert "No new upgrade operations detected" in check.stdout + check.stderr
+
+
+def test_production_accepts_a_strong_key_from_the_environment(tmp_path):
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        "SECRET_KEY": "s" * 48,
+        "TRUSTED_HOSTS": "school.test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
+    }
+    code = "from survey_app import create_app; create_app(); print('started')"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "started", result.stderr

@@ -1,6 +1,6 @@
 """Flask extensions, created unbound and initialised in create_app()."""
 
-from flask import request
+from flask import has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -34,5 +34,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="movi
 
 def select_locale() -> str:
     """Vietnamese first: ?lang=, then the lang cookie, never the browser's guess."""
+    if not has_request_context():
+        return "vi"  # CLI commands, mail threads: the school's language
     lang = request.args.get("lang") or request.cookies.get("lang")
     return lang if lang in ("vi", "en") else "vi"

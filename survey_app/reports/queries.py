@@ -11,13 +11,13 @@ all schools when `school_id` is None) and a Period of local dates.
 from dataclasses import dataclass, fields
 from datetime import date
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, union_all
 
 from survey_app.cases.models import Case
 from survey_app.dossiers.models import Apology, Dossier, DossierStatus, IntakeChannel, Procedure
 from survey_app.extensions import db
 from survey_app.reports.periods import Period
-from survey_app.reports.sql import days_between, local_date, local_month, median
+from survey_app.reports.sql import days_between, local_date, local_month, median, unindexed
 from survey_app.survey import questions
 from survey_app.survey.models import ASSISTED, SELF_SERVICE, Answer, Overall, Response
 from survey_app.timeutil import local_today
@@ -216,23 +216,45 @@ def flow(
         (d.status == DossierStatus.WITHDRAWN, func.coalesce(d.withdrawn_at, d.received_at)),
         else_=d.returned_at,
     )
-    open_at_end = or_(ended_at.is_(None), ended_at >= b)
-    columns = {
-        "carried_over": _n(d.received_at < a),
-        "withdrawn": _n(and_(d.status == DossierStatus.WITHDRAWN, ended_at < b)),
-        "open_end": _n(open_at_end),
-        "open_end_past_due": _n(and_(open_at_end, d.due_date < past_due_threshold(period, today))),
-    }
-    base = (
-        select()
-        .select_from(d)
-        .where(
-            _scope(d.school_id, school_id),
-            d.received_at < b,
+    # The dossiers open at some time in the period, in three disjoint parts that each follow
+    # an index (school, received_at) or (school, returned_at): the whole history is never
+    # scanned, so a month costs the same however many years are stored.
+    base = select(
+        d.received_at,
+        d.status,
+        d.due_date,
+        d.procedure_id,
+        d.received_by_id,
+        d.school_id,
+        ended_at.label("ended_at"),
+    ).where(_scope(d.school_id, school_id))
+    rows = union_all(
+        base.where(d.received_at >= a, d.received_at < b),
+        base.where(d.received_at < a, d.returned_at >= a),
+        # never returned (open now, or withdrawn); the received_at test is hidden from the
+        # planner so that it follows (school, returned_at IS NULL), not all earlier dossiers
+        base.where(
+            unindexed(d.received_at) < a,
+            d.returned_at.is_(None),
             or_(ended_at.is_(None), ended_at >= a),
-        )
-    )
-    return _aggregate(Flow, columns, _group_key(group, d.received_at), _grouped(base, group))
+        ),
+    ).subquery()
+    open_at_end = or_(rows.c.ended_at.is_(None), rows.c.ended_at >= b)
+    columns = {
+        "carried_over": _n(rows.c.received_at < a),
+        "withdrawn": _n(and_(rows.c.status == DossierStatus.WITHDRAWN, rows.c.ended_at < b)),
+        "open_end": _n(open_at_end),
+        "open_end_past_due": _n(
+            and_(open_at_end, rows.c.due_date < past_due_threshold(period, today))
+        ),
+    }
+    keys = {"clerk": rows.c.received_by_id, "school": rows.c.school_id, "procedure": Procedure.code}
+    if group not in (None, *keys):
+        raise ValueError(group)
+    stmt = select().select_from(rows)
+    if group == "procedure":
+        stmt = stmt.join(Procedure, Procedure.id == rows.c.procedure_id)
+    return _aggregate(Flow, columns, keys.get(group), stmt)
 
 
 def cases(

@@ -23,7 +23,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         response = error.get_response()
-        body, code = _render(error.code or 500)
+        # A description given to abort(code, description=...) is ours and shown; Werkzeug's
+        # English defaults are not.
+        own = error.description if error.description != type(error).description else None
+        body, code = _render(error.code or 500, description=own)
         response.set_data(body)
         response.content_type = "text/html; charset=utf-8"
         return response

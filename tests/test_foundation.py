@@ -206,3 +206,16 @@ def test_production_accepts_a_strong_key_from_the_environment(tmp_path):
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip() == "started", result.stderr
+
+
+def test_error_page_shows_our_description_escaped(app):
+    from flask import abort
+
+    @app.route("/_boom")
+    def boom():
+        abort(400, description="Tháng không hợp lệ <b>")
+
+    response = app.test_client().get("/_boom")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Tháng không hợp lệ &lt;b&gt;" in body

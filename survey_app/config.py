@@ -62,6 +62,8 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = False
+    # Test knob: tests/faults serves this config with gunicorn and turns the hooks on.
+    FAULT_HOOKS = _bool("HL_FAULT_HOOKS")
 
 
 class TestingConfig(Config):

@@ -1,5 +1,7 @@
 """Engine settings: SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes."""
 
+import os
+
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 
@@ -13,6 +15,8 @@ def configure_engine(app: Flask) -> None:
         engine = db.engine
     # CLI commands write; a test's own session (TESTING) only reads between requests.
     immediate_outside_requests = not app.testing
+    # Test knob (tests/faults F6): plain deferred BEGIN everywhere, to show the regression.
+    deferred = app.config.get("APP_ENV") != "production" and _bool_env("HL_SQLITE_DEFERRED")
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn, _record):
@@ -33,4 +37,8 @@ def configure_engine(app: Flask) -> None:
             writes = request.method not in ("GET", "HEAD")
         else:
             writes = immediate_outside_requests
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes and not deferred else "BEGIN")
+
+
+def _bool_env(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}

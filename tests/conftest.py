@@ -29,6 +29,11 @@ from survey_app.timeutil import local_to_utc, utcnow
 PASSWORD = "correct horse battery"
 
 
+def pytest_addoption(parser):
+    # Fault injection (tests/faults, `make test-faults`) runs only with this flag.
+    parser.addoption("--run-faults", action="store_true", help="run tests/faults too")
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     url = os.environ.get("TEST_DATABASE_URL")

@@ -156,6 +156,7 @@ def seed(url: str, tokens: int = 0, code: str = "FAULT", returned_at: datetime |
         db.session.commit()
         made = Seed(school.id, code, principal.username)
         made.tokens = add_dossiers(school, tokens, returned_at)
+        db.session.remove()
         db.engine.dispose()
     return made
 
@@ -209,9 +210,100 @@ def add_dossiers(school, n: int, returned_at: datetime | None = None) -> list[st
                 token_expires_at=utcnow() + timedelta(days=30),
             )
         )
+    tokens = [d.token for d in rows]
     db.session.add_all(rows)
     db.session.commit()
-    return [d.token for d in rows]
+    return tokens
+
+
+def fill_month(url: str, code: str, year: int, month: int, n: int, seed_value: int = 7) -> int:
+    """`n` dossiers returned in a local month, each with a response and its detail answers.
+
+    Bulk inserts through the models' tables (one statement per table); returns the number of
+    responses stored in that month.
+    """
+    import random
+    from datetime import date
+
+    from sqlalchemy import insert, select
+
+    from survey_app import create_app
+    from survey_app.auth.models import School
+    from survey_app.dossiers.models import Dossier, Procedure, new_short_code, new_token
+    from survey_app.extensions import db
+    from survey_app.survey import questions
+    from survey_app.survey.models import Answer, Response
+    from survey_app.timeutil import local_to_utc, utcnow
+
+    rng = random.Random(seed_value)
+    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        school = db.session.scalars(select(School).where(School.code == code)).one()
+        procedures = list(
+            db.session.scalars(select(Procedure.id).where(Procedure.school_id == school.id))
+        )
+        days = [d for d in range(1, 29) if date(year, month, d).weekday() < 5]
+        dossiers, plans = [], []
+        for i in range(n):
+            day = date(year, month, rng.choice(days))
+            received = local_to_utc(
+                datetime(year, month, day.day, 7, 30) + timedelta(minutes=rng.randint(0, 500))
+            )
+            returned = received + timedelta(hours=rng.randint(1, 48))
+            dossiers.append(
+                {
+                    "school_id": school.id,
+                    "procedure_id": rng.choice(procedures),
+                    "code": f"M{year}{month:02d}-{i:06d}",
+                    "student_name": "Học Sinh Tháng",
+                    "student_class": f"{rng.randint(6, 9)}A{rng.randint(1, 5)}",
+                    "intake_channel": "counter",
+                    "return_channel": "counter",
+                    "received_at": received,
+                    "received_on": day,
+                    "due_date": day + timedelta(days=7),
+                    "returned_at": returned,
+                    "status": "returned",
+                    "token": new_token(),
+                    "short_code": new_short_code(),
+                    "token_expires_at": returned + timedelta(days=30),
+                    "created_at": utcnow(),
+                }
+            )
+            plans.append(returned + timedelta(minutes=rng.randint(5, 600)))
+        ids = db.session.scalars(
+            insert(Dossier).returning(Dossier.id, sort_by_parameter_order=True), dossiers
+        ).all()
+        responses = []
+        for dossier_id, submitted in zip(ids, plans, strict=True):
+            overall = rng.choices(["very_satisfied", "satisfied", "dissatisfied"], [5, 4, 1])[0]
+            responses.append(
+                {
+                    "dossier_id": dossier_id,
+                    "school_id": school.id,
+                    "submitted_at": submitted,
+                    "channel": rng.choice(["qr", "code"]),
+                    "overall": overall,
+                    "comment": "Cán bộ nhiệt tình, hướng dẫn rõ ràng."
+                    if rng.random() < 0.2
+                    else None,
+                    "contact_consent": False,
+                    "questions_version": questions.VERSION,
+                }
+            )
+        rids = db.session.scalars(
+            insert(Response).returning(Response.id, sort_by_parameter_order=True), responses
+        ).all()
+        answers = [
+            {"response_id": rid, "question_code": q.code, "value": rng.choice(q.choices)[0]}
+            for rid in rids
+            for q in questions.DETAILS
+        ]
+        db.session.execute(insert(Answer), answers)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return len(rids)
 
 
 # --- HTTP on loopback ------------------------------------------------------------------
@@ -297,6 +389,69 @@ class InFlight(threading.Thread):
         finally:
             self.connected.set()
             conn.close()
+
+
+@dataclass
+class Outcome:
+    token: str
+    status: int | str  # HTTP status, or the connection error's class name
+    body: str  # the first 2,000 characters of any answer that is not a 303
+    started: float  # time.monotonic()
+    ended: float
+
+
+class Load:
+    """`threads` clients submitting fresh tokens for `seconds` (or until tokens run out)."""
+
+    def __init__(self, port: int, tokens: list[str], threads: int, seconds: float):
+        self.port, self.threads, self.seconds = port, threads, seconds
+        self._tokens = iter(list(tokens))
+        self._lock = threading.Lock()
+        self.outcomes: list[Outcome] = []
+        self._workers: list[threading.Thread] = []
+
+    def _next(self) -> str | None:
+        with self._lock:
+            return next(self._tokens, None)
+
+    def _client(self, deadline: float) -> None:
+        while time.monotonic() < deadline and (token := self._next()) is not None:
+            started = time.monotonic()
+            try:
+                reply = submit(self.port, token, timeout=60)
+                status, body = reply.status, "" if reply.status == 303 else reply.body[:2000]
+            except (OSError, http.client.HTTPException) as exc:
+                status, body = type(exc).__name__, str(exc)
+            with self._lock:
+                self.outcomes.append(Outcome(token, status, body, started, time.monotonic()))
+
+    def start(self) -> "Load":
+        deadline = time.monotonic() + self.seconds
+        self._workers = [
+            threading.Thread(target=self._client, args=(deadline,), daemon=True)
+            for _ in range(self.threads)
+        ]
+        for thread in self._workers:
+            thread.start()
+        return self
+
+    def join(self) -> "Load":
+        for thread in self._workers:
+            thread.join(self.seconds + 90)
+        return self
+
+    def run(self) -> "Load":
+        return self.start().join()
+
+    def statuses(self) -> dict:
+        counts: dict = {}
+        for o in self.outcomes:
+            counts[o.status] = counts.get(o.status, 0) + 1
+        return counts
+
+    def accepted(self) -> list[str]:
+        """Tokens the client saw accepted (303 to the thank-you page)."""
+        return [o.token for o in self.outcomes if o.status == 303]
 
 
 class Session:

@@ -43,7 +43,7 @@ format:
 	$(BIN)/ruff check --fix .
 
 translations:  ## Extract UI strings and update the catalogs
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o survey_app/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 -o survey_app/translations/messages.pot .
 	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations
 
 deploy: install  ## Production step: migrate once (locked), before the workers start

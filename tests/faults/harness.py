@@ -544,7 +544,18 @@ def _tcp_inodes(server_port: int, client_port: int) -> set[str]:
 class Gunicorn:
     """`gunicorn -c gunicorn.conf.py wsgi:app` on a free loopback port, in its own group."""
 
-    def __init__(self, url: str, log_path: Path, workers: int = 2, timeout: int = 30, **env):
+    COMMAND = (sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app")
+
+    def __init__(
+        self,
+        url: str,
+        log_path: Path,
+        workers: int = 2,
+        timeout: int = 30,
+        command: tuple[str, ...] = COMMAND,
+        **env,
+    ):
+        self.command = command
         self.port = free_port()
         self.workers_wanted = workers
         self.log_path = log_path
@@ -559,17 +570,24 @@ class Gunicorn:
             **env,
         )
         self.proc: subprocess.Popen | None = None
+        self._terminated = False
 
     def start(self, wait_healthy: bool = True) -> "Gunicorn":
+        return self.launch().ready(wait_healthy)
+
+    def launch(self) -> "Gunicorn":
         self._log = open(self.log_path, "ab")  # noqa: SIM115  closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            list(self.command),
             cwd=ROOT,
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        return self
+
+    def ready(self, wait_healthy: bool = True) -> "Gunicorn":
         wait_for(
             lambda: len(self.workers()) == self.workers_wanted or self._died(),
             30,
@@ -608,11 +626,17 @@ class Gunicorn:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def terminate(self) -> None:
+        """Ask for a graceful stop without waiting (stop() waits)."""
+        if self.proc is not None and self.proc.poll() is None and not self._terminated:
+            self.proc.send_signal(signal.SIGTERM)
+            self._terminated = True
+
     def stop(self) -> None:
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:

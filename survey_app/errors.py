@@ -22,6 +22,12 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code == 404 and request.path.startswith("/s/"):
+            # A truncated or mangled survey link, whatever its shape: the survey's own
+            # "invalid link" page, the same as for an unknown token (checklist row 1).
+            from survey_app.survey.views import gone_page
+
+            return gone_page(404)
         response = error.get_response()
         # A description given to abort(code, description=...) is ours and shown; Werkzeug's
         # English defaults are not.

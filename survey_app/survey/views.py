@@ -41,6 +41,9 @@ def _gone(code: int):
     return render_template("survey/gone.html", code=code, lang_urls=urls), code
 
 
+gone_page = _gone  # also for /s/... paths no route matches (errors.py)
+
+
 def _answered(dossier: Dossier):
     from survey_app.cases.loop import loop_page  # cases imports survey models
 

@@ -1,5 +1,6 @@
 """Login and logout."""
 
+import re
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -14,6 +15,8 @@ from survey_app.auth.forms import LoginForm
 from survey_app.auth.models import User
 from survey_app.auth.passwords import verify_password
 from survey_app.extensions import db, limiter
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def safe_next(target: str | None) -> str | None:
@@ -55,7 +58,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         username = form.username.data.strip().lower()
-        user = db.session.scalars(select(User).where(User.username == username)).first()
+        user = None
+        if not _CONTROL.search(username):  # PostgreSQL refuses NUL: no such user, not a 500
+            user = db.session.scalars(select(User).where(User.username == username)).first()
         ok = verify_password(user.password_hash if user else None, form.password.data)
         if ok and user.active:
             session.clear()  # a fresh session at login (no fixation)

@@ -30,8 +30,12 @@ def _strip(value):
 
 
 def no_control_chars(form, field):
-    """NUL and other control characters: PostgreSQL refuses NUL, SQLite would store it."""
-    if isinstance(field.data, str) and any(c < " " and c not in "\r\n\t" for c in field.data):
+    """NUL and other control characters (C0 but TAB/LF/CR, DEL, C1; U+FFFD, what invalid
+    UTF-8 decodes to): PostgreSQL refuses NUL, SQLite would store it."""
+    if isinstance(field.data, str) and any(
+        (c < " " and c not in "\r\n\t") or "\x7f" <= c <= "\x9f" or c == "\ufffd"
+        for c in field.data
+    ):
         raise ValidationError(_l("Có ký tự không hợp lệ."))
 
 

@@ -11,9 +11,15 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 DUE_DATE = re.compile(r"(\d{1,2})/(\d{1,2})")
 
 
+def no_control_chars(form, field):
+    """NUL and control characters: PostgreSQL refuses NUL (a 500), SQLite would store it."""
+    if field.data and re.search("[\x00-\x1f\x7f-\x9f\ufffd]", field.data):
+        raise ValidationError(_l("Có ký tự không hợp lệ."))
+
+
 class FileReportForm(FlaskForm):
-    period = HiddenField(validators=[DataRequired(), Length(max=25)])
-    number = StringField(_l("Số báo cáo"), validators=[Length(max=40)])
+    period = HiddenField(validators=[DataRequired(), Length(max=25), no_control_chars])
+    number = StringField(_l("Số báo cáo"), validators=[Length(max=40), no_control_chars])
 
 
 def _percent(label):

@@ -1,0 +1,180 @@
+"""B1 submit throughput: POST /s/<token> against GET /hello, on the same gunicorn.
+
+Each POST uses a fresh, pre-seeded survey token with its token-bound CSRF value (the HMAC
+SurveyTokenCSRF computes), so every request runs the whole path: token lookup, form
+validation, insert of the response and its answers, audit row, and for 1 in 10 (dissatisfied,
+with reasons, comment and a phone number) a case and the principal's mail in the outbox.
+wrk (one thread) cycles through a file of pre-built requests; the pool holds
+duration × warm-up rate × 1.5 tokens per repetition, so no token is used twice.
+Afterwards every issued request must be stored: the stored responses equal wrk's 303s plus
+the few requests cut off in flight when wrk stops (at most one per connection), and no
+request got any other status.
+
+    .venv/bin/python -m bench.b1_submit [--db sqlite|postgresql|both] [--reps 5] [--duration 10]
+"""
+
+import argparse
+import json
+import math
+import sys
+import time
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from bench.common import (
+    BENCH_DIR,
+    SECRET_KEY,
+    alternate,
+    csrf_for,
+    db_version,
+    log,
+    machine,
+    write_requests,
+    wrk,
+)
+from bench.seed import seed_tokens
+from bench.site import Site, site
+
+THRESHOLD = 0.20
+DISSATISFIED_EVERY = 10
+CONNECTIONS = 8
+
+
+def body(token: str, k: int, key: str = SECRET_KEY) -> str:
+    """A complete, valid answer; every 10th dissatisfied (opens a case, mails the principal)."""
+    fields = [("csrf_token", csrf_for(token, key))]
+    if k % DISSATISFIED_EVERY == 0:
+        fields += [
+            ("overall", "dissatisfied"),
+            ("info_clear", "dissatisfied"),
+            ("visits", "2+"),
+            ("extra_papers", "yes"),
+            ("staff_attitude", "dissatisfied"),
+            ("result_correct", "satisfied"),
+            ("extra_payment", "no"),
+            ("reasons", "impolite"),
+            ("reasons", "long_wait"),
+            ("comment", "Phải chờ rất lâu, cán bộ không hướng dẫn rõ ràng."),
+            ("phone", "0901 234 567"),
+            ("consent", "y"),
+        ]
+    else:
+        fields += [
+            ("overall", "very_satisfied" if k % 3 else "satisfied"),
+            ("info_clear", "very_satisfied"),
+            ("visits", "0"),
+            ("extra_papers", "no"),
+            ("staff_attitude", "very_satisfied"),
+            ("result_correct", "satisfied"),
+            ("extra_payment", "no"),
+        ]
+        if k % 7 == 0:
+            fields.append(("comment", "Cảm ơn nhà trường, thủ tục nhanh gọn."))
+    return urlencode(fields)
+
+
+def submit_file(tokens: list[str], name: str):
+    lines = [("POST", f"/s/{t}", body(t, k)) for k, t in enumerate(tokens)]
+    return write_requests(BENCH_DIR / "wrk" / name, lines)
+
+
+def hello_file():
+    return write_requests(BENCH_DIR / "wrk" / "hello.txt", [("GET", "/hello", "")])
+
+
+def _new_tokens(s: Site, n: int, prefix: str) -> list[str]:
+    from survey_app.timeutil import utcnow
+
+    return seed_tokens(s.app, s.base, n, utcnow() - timedelta(hours=1), prefix)
+
+
+def settled_count(s: Site, table: str) -> int:
+    """The row count once in-flight requests have finished (two equal reads 0.3 s apart)."""
+    last = s.count(table)
+    for _ in range(50):
+        time.sleep(0.3)
+        now = s.count(table)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
+def run(s: Site, reps: int = 5, duration: float = 10.0) -> dict:
+    url = s.server.url
+    hello = hello_file()
+    # Warm-up (workers import, compile templates, fill pools) and the rate that sizes the pool.
+    warm_tokens = _new_tokens(s, 1500, "W")
+    wrk(url, hello, 3, CONNECTIONS)
+    warm = wrk(url, submit_file(warm_tokens, "submit-warm.txt"), 3, CONNECTIONS)
+    rate = warm["statuses"].get(303, 0) / (warm["duration_us"] / 1e6)
+    per_rep = max(1000, math.ceil(duration * rate * 1.5))
+    log(f"B1 {s.db.kind}: warm-up {rate:.0f} submits/s, seeding {reps} × {per_rep} tokens")
+    files = [submit_file(_new_tokens(s, per_rep, f"R{i}-"), f"submit-{i}.txt") for i in range(reps)]
+    runs: list[dict] = []
+
+    def baseline(_i):
+        return wrk(url, hello, duration, CONNECTIONS)["rps"]
+
+    def subject(i):
+        before = s.count("response")
+        result = wrk(url, files[i], duration, CONNECTIONS)
+        result["stored"] = settled_count(s, "response") - before
+        runs.append(result)
+        return result["rps"]
+
+    cases_before, outbox_before = s.count("follow_up_case"), s.count("outbox")
+    alt = alternate(baseline, subject, reps, "req/s", True, f"B1 {s.db.kind}")
+    created = s.count("follow_up_case") - cases_before
+    mails = s.count("outbox") - outbox_before
+    answered = sum(r["statuses"].get(303, 0) for r in runs)
+    issued = sum(r["issued"] for r in runs)
+    other = {code: n for r in runs for code, n in r["statuses"].items() if code != 303}
+    errors = {k: sum(r["errors"][k] for r in runs) for k in runs[0]["errors"]}
+    stored = sum(r["stored"] for r in runs)
+    return {
+        "benchmark": "B1",
+        "db": s.db.kind,
+        "db_version": db_version(s.db),
+        **alt.summary(THRESHOLD),
+        "connections": CONNECTIONS,
+        "duration_s": duration,
+        "tokens_per_rep": per_rep,
+        "answered_303": answered,
+        "issued": issued,
+        "stored_responses": stored,
+        # Requests still in flight when wrk stops are stored but not counted by wrk: every
+        # issued request must be stored, and at most one per connection per run cut off.
+        "stored_equals_issued": stored == issued,
+        "cut_off_in_flight": issued - answered,
+        "accounting_ok": stored == issued
+        and 0 <= issued - answered <= CONNECTIONS * len(runs)
+        and not any(code >= 400 for r in runs for code in r["statuses"]),
+        "other_statuses": other,
+        "socket_errors": errors,
+        "pool_wrapped": sum(r["wrapped"] for r in runs),
+        "cases_opened": created,
+        "outbox_mails": mails,
+        "latency_p50_ms": [r["latency_p50_ms"] for r in runs],
+        "latency_p99_ms": [r["latency_p99_ms"] for r in runs],
+        "memory": s.server.memory(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--duration", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+    out = {"machine": machine(), "results": []}
+    for kind in kinds:
+        with site(kind) as s:
+            out["results"].append(run(s, args.reps, args.duration))
+    print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""B2 survey page render: GET /s/<token> (returned, unanswered) against GET /hello.
+
+wrk (one thread) cycles through 1,000 pre-seeded tokens: token lookup, answered/expired
+checks, the form and the template, as a parent's phone asks for it. Every answer must be 200.
+
+    .venv/bin/python -m bench.b2_page [--db sqlite|postgresql|both] [--reps 5] [--duration 10]
+"""
+
+import argparse
+import json
+import sys
+from datetime import timedelta
+
+from bench.b1_submit import CONNECTIONS, hello_file
+from bench.common import BENCH_DIR, alternate, db_version, machine, write_requests, wrk
+from bench.seed import seed_tokens
+from bench.site import Site, site
+
+THRESHOLD = 0.5
+TOKENS = 1000
+
+
+def run(s: Site, reps: int = 5, duration: float = 10.0) -> dict:
+    from survey_app.timeutil import utcnow
+
+    tokens = seed_tokens(s.app, s.base, TOKENS, utcnow() - timedelta(hours=2), "P")
+    pages = write_requests(BENCH_DIR / "wrk" / "page.txt", [("GET", f"/s/{t}", "") for t in tokens])
+    hello = hello_file()
+    url = s.server.url
+    wrk(url, hello, 2, CONNECTIONS)  # warm-up: templates compiled, pools filled
+    wrk(url, pages, 2, CONNECTIONS)
+    runs: list[dict] = []
+
+    def baseline(_i):
+        return wrk(url, hello, duration, CONNECTIONS)["rps"]
+
+    def subject(_i):
+        result = wrk(url, pages, duration, CONNECTIONS)
+        runs.append(result)
+        return result["rps"]
+
+    alt = alternate(baseline, subject, reps, "req/s", True, f"B2 {s.db.kind}")
+    other = {code: n for r in runs for code, n in r["statuses"].items() if code != 200}
+    return {
+        "benchmark": "B2",
+        "db": s.db.kind,
+        "db_version": db_version(s.db),
+        **alt.summary(THRESHOLD),
+        "connections": CONNECTIONS,
+        "duration_s": duration,
+        "other_statuses": other,
+        "latency_p50_ms": [r["latency_p50_ms"] for r in runs],
+        "latency_p99_ms": [r["latency_p99_ms"] for r in runs],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--duration", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+    out = {"machine": machine(), "results": []}
+    for kind in kinds:
+        with site(kind) as s:
+            out["results"].append(run(s, args.reps, args.duration))
+    print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The benchmark site: a fresh `hl_bench` database with a school's history, served by gunicorn.
+
+B1, B2, B4 and B6 talk to the gunicorn it starts; B5 runs in-process on the same database.
+`hl_bench` is dropped and rebuilt every run (B1 consumes its survey tokens).
+"""
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import text
+
+from bench.common import Database, Gunicorn, create_database, database, log, make_app, migrate
+from bench.seed import Base, history_bounds, seed_base, seed_history
+
+HISTORY_MONTHS = 24
+HISTORY_DOSSIERS = 24 * 600  # a busy school: ~600 dossiers a month, 80% answered
+
+
+@dataclass
+class Site:
+    db: Database
+    app: object  # the Flask app in this process, on the same database
+    base: Base
+    server: Gunicorn | None
+
+    def count(self, table: str) -> int:
+        from survey_app.extensions import db as sa
+
+        with self.app.app_context():
+            return sa.session.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+
+
+def build(kind: str, name: str = "hl_bench") -> tuple[Database, object, Base]:
+    """A fresh database: migrations, a school with 24 months of history."""
+    db = database(kind, name)
+    log(f"building {kind} {name}")
+    create_database(db, fresh=True)
+    app = make_app(db, ARGON2_FAST=True)
+    migrate(app)
+    base = seed_base(app)
+    start, end = history_bounds(HISTORY_MONTHS, date.today())
+    seed_history(db, base, HISTORY_DOSSIERS, start, end)
+    if kind == "postgresql":
+        from survey_app.extensions import db as sa
+
+        with app.app_context(), sa.engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
+    return db, make_app(db), base
+
+
+@contextlib.contextmanager
+def site(kind: str, serve: bool = True) -> Iterator[Site]:
+    db, app, base = build(kind)
+    if not serve:
+        yield Site(db, app, base, None)
+        return
+    with Gunicorn(db) as server:
+        log(f"gunicorn on {server.url}, {len(server.workers())} workers ({kind})")
+        yield Site(db, app, base, server)

@@ -4,6 +4,7 @@ Everything the attacks need is made through the real routes where it matters (th
 answer, so routing writes the case and the mail) and by the factories elsewhere.
 """
 
+import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -269,6 +270,7 @@ def valid_payloads(world: World, side: Side | None = None) -> dict[str, dict[str
             "return_channel": "counter",
         },
         "dossiers.withdraw": {"reason": "Phụ huynh xin rút hồ sơ"},
+        "dossiers.import_csv": {"file": (io.BytesIO(import_csv(side)), "ho-so.csv")},
         "dossiers.record_apology": {
             "reason": "Chờ xác nhận của phòng giáo dục",
             "new_due_date": (today + timedelta(days=7)).isoformat(),
@@ -317,6 +319,16 @@ def valid_payloads(world: World, side: Side | None = None) -> dict[str, dict[str
         "cases.loop": {"answer": "no", "comment": "Chưa hài lòng"},
         "survey.enter_code": {"code": side.fresh_dossier.short_code},
     }
+
+
+def import_csv(side: Side, applicant: str = "Nguyễn Thị Nhập") -> bytes:
+    """A one-dossier import file in the documented format."""
+    return (
+        "procedure_code,applicant_name,applicant_phone,student_name,student_class,channel,"
+        "received_at,returned_at\r\n"
+        f"{side.procedure.code},{applicant},0901234567,Nguyễn Văn Con,7A2,counter,"
+        f"{(local_now() - timedelta(days=2)).date().isoformat()},\r\n"
+    ).encode()
 
 
 TEXT_FIELDS = {

@@ -5,6 +5,7 @@ user sends successfully (the clean payload is posted last and must be accepted, 
 is the poisoned field's doing). Runs on SQLite and PostgreSQL (which refuses NUL outright).
 """
 
+import io
 import logging
 import unicodedata
 from urllib.parse import quote, urlencode
@@ -20,6 +21,7 @@ from tests.conftest import csrf_token_from
 from tests.security.conftest import (
     TEXT_FIELDS,
     build_url,
+    import_csv,
     login,
     rules,
     snapshot,
@@ -190,3 +192,20 @@ def test_log_lines_escape_cr_and_lf(app, world, caplog):
     assert any("\\r\\n" in line or "\\n" in line for line in lines)
     for handler_line in caplog.text.splitlines():
         assert not handler_line.startswith("INFO forged")
+
+
+def test_nul_and_bad_bytes_inside_an_imported_csv_store_nothing(world, poster):
+    """Rows 14 + 15 through the file import: refused by line, never a 500, all or nothing."""
+    good = import_csv(world.a)
+    before = snapshot()
+    for bad in (
+        import_csv(world.a, applicant="Nguyễn\x00Thị"),
+        import_csv(world.a, applicant="Nguyễn\x85Thị"),
+        good.replace("Nhập".encode(), b"Nh\xc3\x28p"),
+        good.replace("Nhập".encode(), b"Nh\xed\xa0\x80p"),
+        b"\x00" * 64,
+    ):
+        response = poster.post("dossiers.import_csv", {"file": (io.BytesIO(bad), "x.csv")})
+        assert response.status_code in (200, 400), response.status_code
+        assert "Đã nhập" not in response.get_data(as_text=True)
+    assert snapshot() == before

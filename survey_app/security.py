@@ -73,7 +73,9 @@ def csp_nonce() -> str:
 def register(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.request_class = HaiLongRequest
-    app.logger.addFilter(EscapeControlChars())
+    for logger in (app.logger, logging.getLogger("flask-limiter")):
+        if not any(isinstance(f, EscapeControlChars) for f in logger.filters):
+            logger.addFilter(EscapeControlChars())
 
     @app.before_request
     def refuse_nul_in_url():

@@ -76,7 +76,7 @@ def _check_row(line: int, record: dict, procedures: dict, now: datetime) -> Row 
         errors.append(RowError(line, f"{column}: {reason}"))
 
     for column, text in record.items():
-        if any(c < " " and c not in "\t" for c in text):
+        if any((c < " " and c not in "\t") or "\x7f" <= c <= "\x9f" for c in text):
             fail(column, _("có ký tự điều khiển không hợp lệ"))
         if column in LENGTHS and len(text) > LENGTHS[column]:
             fail(column, _("dài quá %(n)d ký tự", n=LENGTHS[column]))

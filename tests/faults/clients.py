@@ -118,8 +118,8 @@ class Load:
         with self._lock:
             return next(self._tokens, None)
 
-    def _client(self, deadline: float) -> None:
-        while time.monotonic() < deadline and (token := self._next()) is not None:
+    def _client(self) -> None:
+        while time.monotonic() < self.deadline and (token := self._next()) is not None:
             started = time.monotonic()
             try:
                 reply = submit(self.port, token, timeout=60)
@@ -130,18 +130,21 @@ class Load:
                 self.outcomes.append(Outcome(token, status, body, started, time.monotonic()))
 
     def start(self) -> "Load":
-        deadline = time.monotonic() + self.seconds
+        self.deadline = time.monotonic() + self.seconds
         self._workers = [
-            threading.Thread(target=self._client, args=(deadline,), daemon=True)
-            for _ in range(self.threads)
+            threading.Thread(target=self._client, daemon=True) for _ in range(self.threads)
         ]
         for thread in self._workers:
             thread.start()
         return self
 
+    def stop_after(self, seconds: float) -> None:
+        """End the run `seconds` from now (sooner than planned or later)."""
+        self.deadline = time.monotonic() + seconds
+
     def join(self) -> "Load":
         for thread in self._workers:
-            thread.join(self.seconds + 90)
+            thread.join(max(0, self.deadline - time.monotonic()) + 90)
         return self
 
     def run(self) -> "Load":

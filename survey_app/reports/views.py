@@ -141,13 +141,21 @@ def export():
     if period is None:
         return bad_request(_("Kỳ báo cáo không hợp lệ."))
     data, name, media_type = exports.export(school, period, personal, fmt, local_today())
+    who, where = current_user.id, current_user.school_id
+    code = school.code if school else None
+    # End the read transaction first, so the audit line starts a write transaction: on
+    # SQLite a read transaction that then writes fails at once ("database is locked") when
+    # another export wrote meanwhile. Nothing is read between here and the commit.
+    db.session.rollback()
     audit(
         "export",
         "report",
         None,
+        school_id=where,
+        user_id=who,
         period=period.key,
         format=fmt,
-        school=school.code if school else None,
+        school=code,
     )
     db.session.commit()
     response = send_file(BytesIO(data), mimetype=media_type, as_attachment=True, download_name=name)

@@ -5,7 +5,18 @@ from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused in production
-WEAK_SECRETS = {"", "dev", "changeme", "secret", "change-me", "please-change-me", DEV_SECRET}
+TESTING_SECRET = "testing-secret-key-that-is-long-enough-0123456789"  # noqa: S105 - refused too
+# Defaults, and every key written in this repository (anyone can read them).
+WEAK_SECRETS = {
+    "",
+    "dev",
+    "changeme",
+    "secret",
+    "change-me",
+    "please-change-me",
+    DEV_SECRET,
+    TESTING_SECRET,
+}
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -68,7 +79,7 @@ class DevelopmentConfig(Config):
 
 class TestingConfig(Config):
     TESTING = True
-    SECRET_KEY = "testing-secret-key-that-is-long-enough-0123456789"  # noqa: S105
+    SECRET_KEY = TESTING_SECRET
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     PUBLIC_BASE_URL = "http://localhost"
     RATELIMIT_STORAGE_URI = "memory://"

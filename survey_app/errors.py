@@ -6,7 +6,7 @@ import uuid
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from survey_app.extensions import db
 
@@ -32,6 +32,8 @@ def register(app: Flask) -> None:
         # A description given to abort(code, description=...) is ours and shown; Werkzeug's
         # English defaults are not.
         own = error.description if error.description != type(error).description else None
+        if isinstance(error, SecurityError):
+            own = None  # Werkzeug's "Host 'evil.example' is not trusted.": no echo of input
         body, code = _render(error.code or 500, description=own)
         response.set_data(body)
         response.content_type = "text/html; charset=utf-8"

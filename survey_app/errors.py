@@ -3,15 +3,18 @@
 import contextlib
 import uuid
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
-from survey_app.extensions import db
+from survey_app.extensions import db, login_manager
 
 
 def _render(code: int, **context):
+    # Flask-Login's context processor would load the user from the database: an error page
+    # must render without it (the database may be what failed).
+    g._login_user = login_manager.anonymous_user()
     return render_template("errors/error.html", code=code, **context), code
 
 

@@ -219,3 +219,18 @@ def test_error_page_shows_our_description_escaped(app):
     body = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Tháng không hợp lệ &lt;b&gt;" in body
+
+
+def test_staff_page_without_database_is_503_not_a_logout():
+    app = create_app(
+        {
+            "APP_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg2://nobody@127.0.0.1:1/x",
+        }
+    )
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "1:1"
+    response = client.get("/cases")
+    assert response.status_code == 503
+    assert "Traceback" not in response.get_data(as_text=True)

@@ -1,5 +1,4 @@
 from flask import Blueprint
-from sqlalchemy.exc import OperationalError
 
 bp = Blueprint("auth", __name__)
 
@@ -12,11 +11,8 @@ def load_user(user_id: str):
     uid, _, version = user_id.partition(":")
     if not uid.isdigit() or not version.isdigit():
         return None
-    try:
-        user = db.session.get(User, int(uid))
-    except OperationalError:
-        db.session.rollback()
-        return None
+    # A database outage propagates to the 503 page; it never looks like "logged out".
+    user = db.session.get(User, int(uid))
     if user is None or user.session_version != int(version) or not user.active:
         return None
     return user

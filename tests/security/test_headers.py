@@ -5,7 +5,6 @@ third-party resource on any page (so no survey token leaves in a Referer).
 import re
 from html.parser import HTMLParser
 
-from survey_app import create_app
 from tests.conftest import PASSWORD, csrf_token_from
 from tests.security.conftest import args_for, build_url, login, rules
 from tests.security.test_production import BASE, HOST, production_app
@@ -195,9 +194,3 @@ def test_no_page_loads_a_third_party_resource(app, world, poster):
         assert _third_party(html, base) == [], where
         assert "<script src" not in html, where  # no script at all from anywhere
         assert response.headers["Referrer-Policy"] == "same-origin", where
-
-
-def test_testing_config_is_not_the_production_one():
-    """The audit above runs on the testing config; production adds HSTS and Secure cookies."""
-    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -220,9 +220,9 @@ def test_parent_and_kiosk_racing_on_one_dossier_store_one_answer(live_server, wo
     assert responses_of(dossier) == 1
 
 
-def test_expired_withdrawn_and_foreign_tokens_store_nothing(app, world):
-    """Row 6: 410 for expired and withdrawn links (GET and POST); a form token of another
-    dossier, or of the loop form, does not validate this survey."""
+def test_expired_and_foreign_tokens_store_nothing(app, world):
+    """Row 6: 410 for an expired link (GET and POST; withdrawn: row 1's test); a form token
+    of another dossier, or of the loop form, does not validate this survey."""
     client = app.test_client()
     mine, other = world.a.link_dossier, world.a.kiosk_dossier
     other_page = client.get(f"/s/{other.token}").get_data(as_text=True)

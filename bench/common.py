@@ -201,6 +201,14 @@ def machine() -> dict:
     except OSError:
         pass
     commit = _cmd_version(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    dirty = subprocess.run(  # noqa: S603
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--", "bench", "survey_app", "templates"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if dirty:
+        commit += " + uncommitted changes"
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": _cpu_model(),

@@ -37,6 +37,12 @@ def summary_table(results: list[dict]) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in sorted(results, key=lambda r: (r["benchmark"], r["db"])):
+        if r.get("error"):
+            lines.append(
+                f"| {r['benchmark']} | {MEASURES[r['benchmark']]} | {r['db']} "
+                f"| — | — | — | — | {r['error']} |"
+            )
+            continue
         spread = ""
         if r.get("ratio_min") is not None:
             spread = f" ({_n(r['ratio_min'])}–{_n(r['ratio_max'])})"
@@ -49,7 +55,7 @@ def summary_table(results: list[dict]) -> str:
 
 
 def _by(results, name):
-    return [r for r in results if r["benchmark"] == name]
+    return [r for r in results if r["benchmark"] == name and not r.get("error")]
 
 
 def details(results: list[dict]) -> str:
@@ -59,16 +65,18 @@ def details(results: list[dict]) -> str:
         out += [
             "**B1 accounting and memory**",
             "",
-            "| db | 303s counted by wrk | issued | stored | cut off in flight | other statuses "
-            "| cases / outbox | p50 / p99 latency (ms) | worker peak RSS |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            "| db | requests sent | 303s counted by wrk | stored responses | cut off in flight "
+            "| other statuses | all accounted for | cases / outbox | p50 / p99 latency (ms) "
+            "| worker peak RSS |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for r in b1:
             mem = r["memory"]
             out.append(
-                f"| {r['db']} | {r['answered_303']:,} | {r['issued']:,} | "
+                f"| {r['db']} | {r['sent']:,} | {r['answered_303']:,} | "
                 f"{r['stored_responses']:,} | {r['cut_off_in_flight']} | "
-                f"{r['other_statuses'] or 'none'} | {r['cases_opened']} / {r['outbox_mails']} | "
+                f"{r['other_statuses'] or 'none'} | {_verdict(r['accounting_ok'])} "
+                f"| {r['cases_opened']} / {r['outbox_mails']} | "
                 f"{_n(sorted(r['latency_p50_ms'])[len(r['latency_p50_ms']) // 2])} / "
                 f"{_n(sorted(r['latency_p99_ms'])[len(r['latency_p99_ms']) // 2])} | "
                 f"{mem['worker_peak_rss_mb']} MB ({mem['workers']} workers"
@@ -168,7 +176,7 @@ def markdown(run: dict) -> str:
     dbs = {r["db"]: r.get("db_version", r["db"]) for r in results}
     return "\n\n".join(
         [
-            f"### Latest full run ({run['machine']['date']})",
+            f"## Latest full run, all benchmarks ({run['machine']['date']})",
             machine_lines(run["machine"], dbs),
             summary_table(results),
             details(results),

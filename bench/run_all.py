@@ -64,26 +64,50 @@ def b6(s: Site) -> dict:
     }
 
 
-def guarded(db: Database, name: str, fn: Callable[[], dict]) -> dict:
-    """Run one benchmark; on PostgreSQL, run it again (once) if the server restarted meanwhile.
+ATTEMPTS = 4
 
-    Other work on this machine (fault-injection tests) restarts PostgreSQL now and then.
+
+def guarded(db: Database, name: str, fn: Callable[[], dict]) -> dict:
+    """Run one benchmark; on PostgreSQL, run it again if the server restarted meanwhile.
+
+    Other work on this machine (fault-injection tests) restarts PostgreSQL now and then: a
+    result measured across a restart is thrown away, never reported. After the last attempt
+    the benchmark is reported as not measured, and the run goes on.
     """
-    for attempt in (1, 2):
+    error = ""
+    for attempt in range(1, ATTEMPTS + 1):
         started = pg_started_at(db)
         try:
             result = fn()
         except OperationalError as exc:
-            if db.kind != "postgresql" or attempt == 2:
+            if db.kind != "postgresql":
                 raise
-            log(f"{name} {db.kind}: database error ({exc.orig}); running it again")
-            continue
-        if started == pg_started_at(db):
-            result["attempt"] = attempt
-            return result
-        log(f"{name} {db.kind}: PostgreSQL restarted during the run; running it again")
-    result["disturbed"] = "PostgreSQL restarted during both attempts"
-    return result
+            error = f"database error: {str(exc.orig).strip().splitlines()[0]}"
+        else:
+            if started == pg_started_at(db):
+                result["attempt"] = attempt
+                _save_partial(result)
+                return result
+            error = "PostgreSQL restarted during the run"
+        log(f"{name} {db.kind}: {error}; attempt {attempt}/{ATTEMPTS}")
+        time.sleep(15)
+    return {
+        "benchmark": name,
+        "db": db.kind,
+        "error": f"not measured: {error} in all {ATTEMPTS} attempts",
+        "baseline": None,
+        "subject": None,
+        "ratio": None,
+        "threshold": "",
+        "pass": None,
+    }
+
+
+def _save_partial(result: dict) -> None:
+    """Every finished benchmark at once, so a later failure loses nothing."""
+    path = RESULTS_DIR / "partial.json"
+    done = json.loads(path.read_text()) if path.exists() else []
+    write_json(path, [*done, result])
 
 
 def run_database(
@@ -127,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     only = {b.strip().upper() for b in args.only.split(",") if b.strip()}
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     started = time.time()
+    (RESULTS_DIR / "partial.json").unlink(missing_ok=True)
     run = {"machine": machine(), "results": []}
     for kind in kinds:
         run["results"] += run_database(kind, only, args.reps, args.duration, args.reports)
@@ -134,9 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     run["machine"]["elapsed_min"] = round((time.time() - started) / 60, 1)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     write_json(RESULTS_DIR / f"run-{stamp}.json", run)
-    write_json(RESULTS_DIR / "latest.json", run)
     text = markdown(run)
     complete = only == set(ALL) and len(kinds) == 2 and args.reps >= 5 and args.reports >= 200
+    if complete:
+        write_json(RESULTS_DIR / "latest.json", run)
     if not args.no_write and complete:
         update_benchmarks_md(text)
         log("BENCHMARKS.md updated")

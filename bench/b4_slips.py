@@ -18,7 +18,7 @@ import sys
 import time
 from datetime import datetime, timedelta
 
-from bench.common import BENCH_DIR, alternate, db_version, log, machine, timed
+from bench.common import BENCH_DIR, Disturbed, alternate, db_version, log, machine, timed
 from bench.seed import PASSWORD, seed_base, seed_tokens
 from bench.site import Site, site
 
@@ -53,6 +53,8 @@ def print_sheet(page, sheet_url: str, info: dict) -> bytes:
     start = time.perf_counter()
     response = page.goto(sheet_url, wait_until="load")
     info["load_s"] = time.perf_counter() - start
+    if response.status != 200:
+        raise Disturbed(f"the slip sheet answered {response.status}")
     info["html_bytes"] = len(response.body())
     pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
     info["pdf_s"] = time.perf_counter() - start - info["load_s"]
@@ -92,6 +94,8 @@ def run(s: Site, reps: int = 5, keep_pdf: bool = False) -> dict:
 
         def subject(_i):
             elapsed = timed(lambda: info.__setitem__("pdf", print_pdf()))
+            if pdf_pages(info["pdf"]) != -(-SLIPS // 8):
+                raise Disturbed(f"the PDF has {pdf_pages(info['pdf'])} pages")
             loads.append(info["load_s"])
             prints.append(info["pdf_s"])
             return elapsed

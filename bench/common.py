@@ -100,7 +100,12 @@ def create_database(db: Database, fresh: bool) -> None:
                 raise
 
 
-def pg_started_at(db: Database, wait: float = 180.0) -> str | None:
+class Disturbed(RuntimeError):
+    """A measurement that went wrong for a reason outside the code measured (a database
+    restarted by other work on the machine): thrown away and run again."""
+
+
+def pg_started_at(db: Database, wait: float = 900.0) -> str | None:
     """PostgreSQL's start time (waiting for it to accept connections): a changed value means
     the server was restarted meanwhile (other work on this machine restarts it)."""
     if db.kind != "postgresql":

@@ -18,12 +18,14 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import OperationalError
+import psycopg2
+from sqlalchemy.exc import DBAPIError
 
 from bench import b1_submit, b2_page, b3_aggregate, b4_slips, b5_charts, page_weight
 from bench.common import (
     RESULTS_DIR,
     Database,
+    Disturbed,
     database,
     db_version,
     drop_database,
@@ -45,6 +47,9 @@ def b6(s: Site) -> dict:
 
     token = seed_tokens(s.app, s.base, 1, utcnow() - timedelta(hours=1), "PW")[0]
     weight = page_weight.weigh(f"{s.server.url}/s/{token}")
+    statuses = [r["status"] for r in weight["detail"]]
+    if statuses[:1] != [200]:
+        raise Disturbed(f"the survey page answered {statuses}")
     return {
         "benchmark": "B6",
         "db": s.db.kind,
@@ -79,10 +84,10 @@ def guarded(db: Database, name: str, fn: Callable[[], dict]) -> dict:
         started = pg_started_at(db)
         try:
             result = fn()
-        except OperationalError as exc:
+        except (DBAPIError, psycopg2.Error, Disturbed) as exc:
             if db.kind != "postgresql":
                 raise
-            error = f"database error: {str(exc.orig).strip().splitlines()[0]}"
+            error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
         else:
             if started == pg_started_at(db):
                 result["attempt"] = attempt

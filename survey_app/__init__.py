@@ -104,3 +104,6 @@ def register_cli(app: Flask) -> None:
         data_cli,
     ):
         app.cli.add_command(command)
+    from survey_app import dbcheck
+
+    dbcheck.register(app)

@@ -234,3 +234,21 @@ def test_staff_page_without_database_is_503_not_a_logout():
     response = client.get("/cases")
     assert response.status_code == 503
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_db_check_on_a_new_empty_database(tmp_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+        "APP_ENV": "development",
+    }
+    check = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "No new upgrade operations detected" in check.stdout + check.stderr

@@ -14,8 +14,6 @@ request got any other status.
     .venv/bin/python -m bench.b1_submit [--db sqlite|postgresql|both] [--reps 5] [--duration 10]
 """
 
-import argparse
-import json
 import math
 import sys
 import time
@@ -29,12 +27,11 @@ from bench.common import (
     csrf_for,
     db_version,
     log,
-    machine,
     write_requests,
     wrk,
 )
 from bench.seed import seed_tokens
-from bench.site import Site, site
+from bench.site import Site, wrk_main
 
 THRESHOLD = 0.20
 DISSATISFIED_EVERY = 10
@@ -178,18 +175,7 @@ def run(s: Site, reps: int = 5, duration: float = 10.0) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--duration", type=float, default=10.0)
-    args = parser.parse_args(argv)
-    kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
-    out = {"machine": machine(), "results": []}
-    for kind in kinds:
-        with site(kind) as s:
-            out["results"].append(run(s, args.reps, args.duration))
-    print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
-    return 0
+    return wrk_main(__doc__, run, argv)
 
 
 if __name__ == "__main__":

@@ -6,15 +6,13 @@ checks, the form and the template, as a parent's phone asks for it. Every answer
     .venv/bin/python -m bench.b2_page [--db sqlite|postgresql|both] [--reps 5] [--duration 10]
 """
 
-import argparse
-import json
 import sys
 from datetime import timedelta
 
 from bench.b1_submit import CONNECTIONS, hello_file
-from bench.common import BENCH_DIR, alternate, db_version, machine, write_requests, wrk
+from bench.common import BENCH_DIR, alternate, db_version, write_requests, wrk
 from bench.seed import seed_tokens
-from bench.site import Site, site
+from bench.site import Site, wrk_main
 
 THRESHOLD = 0.5
 TOKENS = 1000
@@ -55,18 +53,7 @@ def run(s: Site, reps: int = 5, duration: float = 10.0) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--duration", type=float, default=10.0)
-    args = parser.parse_args(argv)
-    kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
-    out = {"machine": machine(), "results": []}
-    for kind in kinds:
-        with site(kind) as s:
-            out["results"].append(run(s, args.reps, args.duration))
-    print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
-    return 0
+    return wrk_main(__doc__, run, argv)
 
 
 if __name__ == "__main__":

@@ -60,3 +60,24 @@ def site(kind: str, serve: bool = True) -> Iterator[Site]:
     with Gunicorn(db) as server:
         log(f"gunicorn on {server.url}, {len(server.workers())} workers ({kind})")
         yield Site(db, app, base, server)
+
+
+def wrk_main(doc: str, run, argv: list[str] | None = None) -> int:
+    """Command line of a wrk benchmark: run it on each database, print JSON results."""
+    import argparse
+    import json
+
+    from bench.common import machine
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--duration", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+    out = {"machine": machine(), "results": []}
+    for kind in kinds:
+        with site(kind) as s:
+            out["results"].append(run(s, args.reps, args.duration))
+    print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+    return 0

@@ -5,6 +5,7 @@ B1, B2, B4 and B6 talk to the gunicorn it starts; B5 runs in-process on the same
 """
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +17,8 @@ from bench.seed import Base, history_bounds, seed_base, seed_history
 
 HISTORY_MONTHS = 24
 HISTORY_DOSSIERS = 24 * 600  # a busy school: ~600 dossiers a month, 80% answered
+# Another name lets two benchmark runs share the machine without dropping each other's site.
+SITE_NAME = os.environ.get("HL_BENCH_SITE", "hl_bench")
 
 
 @dataclass
@@ -32,7 +35,7 @@ class Site:
             return sa.session.execute(text(f"SELECT count(*) FROM {table}")).scalar()
 
 
-def build(kind: str, name: str = "hl_bench") -> tuple[Database, object, Base]:
+def build(kind: str, name: str = SITE_NAME) -> tuple[Database, object, Base]:
     """A fresh database: migrations, a school with 24 months of history."""
     db = database(kind, name)
     log(f"building {kind} {name}")

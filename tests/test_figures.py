@@ -389,3 +389,55 @@ def test_next_report_due_follows_the_rule(make):
 
 def test_pct_formats_and_dash():
     assert pct(None) == "—" and pct(0.95) == "95,0%" and pct(1 / 3, 0) == "33%"
+
+
+def _withdrawn(make, received, withdrawn, due):
+    return make.dossier(
+        received_at=received,
+        due_date=due,
+        status="withdrawn",
+        withdrawn_at=local_to_utc(withdrawn) if withdrawn else None,
+    )
+
+
+def _reference_flow(school_id, period, today):
+    """The one-stop flow by DESIGN.md's definition, over every dossier, in Python."""
+    from survey_app.dossiers.models import Dossier, DossierStatus
+
+    a, b = period.bounds_utc
+    threshold = queries.past_due_threshold(period, today)
+    out = queries.Flow()
+    for d in db.session.scalars(db.select(Dossier).where(Dossier.school_id == school_id)):
+        if d.status == DossierStatus.WITHDRAWN:
+            ended = d.withdrawn_at or d.received_at
+        else:
+            ended = d.returned_at
+        if d.received_at >= b or (ended is not None and ended < a):
+            continue  # not open at any time in the period
+        out.carried_over += d.received_at < a
+        out.withdrawn += d.status == DossierStatus.WITHDRAWN and ended < b
+        if ended is None or ended >= b:
+            out.open_end += 1
+            out.open_end_past_due += d.due_date < threshold
+    return out
+
+
+def test_flow_of_dossiers_withdrawn_before_in_and_after_the_period(january, make):
+    dt = datetime
+    # withdrawn with no recorded time: ended at receipt (December), not in January at all
+    _withdrawn(make, dt(2019, 12, 10, 9), None, date(2019, 12, 12))
+    _withdrawn(make, dt(2019, 12, 15, 9), dt(2019, 12, 20, 9), date(2019, 12, 18))  # before
+    _withdrawn(make, dt(2019, 12, 28, 9), dt(2020, 1, 5, 9), date(2020, 1, 2))  # in January
+    _withdrawn(make, dt(2019, 12, 31, 9), dt(2020, 1, 1, 0, 0, 0), date(2020, 1, 3))  # first second
+    _withdrawn(make, dt(2019, 12, 29, 9), dt(2020, 2, 3, 9), date(2020, 1, 3))  # after: open
+    make.dossier(received_at=dt(2019, 6, 3, 9), due_date=date(2019, 6, 5))  # open for months
+    f = queries.flow(january.school.id, JAN, today=AFTER)[None]
+    # the fixture's (2, 1, 3) and 2 past due, plus 4 carried, 2 withdrawn, 2 open past due
+    assert (f.carried_over, f.withdrawn, f.open_end, f.open_end_past_due) == (6, 3, 5, 4)
+    i = queries.intake(january.school.id, JAN)[None]
+    r = queries.returns(january.school.id, JAN)[None]
+    assert f.carried_over + i.received == r.returned + f.withdrawn + f.open_end
+    for key in ("2019-06", "2019-12", "2020-01", "2020-02"):
+        period = periods.parse_period(key)
+        got = queries.flow(january.school.id, period, today=AFTER)[None]
+        assert got == _reference_flow(january.school.id, period, AFTER), key

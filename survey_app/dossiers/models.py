@@ -70,7 +70,17 @@ class Dossier(db.Model):
     __table_args__ = (
         UniqueConstraint("school_id", "code"),
         Index("ix_dossier_school_received", "school_id", "received_at"),
-        Index("ix_dossier_school_returned", "school_id", "returned_at"),
+        # received_at in the index: the report's "received before the period, returned
+        # after its start" is tested on the index entries, not on every later row
+        Index("ix_dossier_school_returned_received", "school_id", "returned_at", "received_at"),
+        # open dossiers, and those withdrawn from a period's start on (reports.queries.flow)
+        Index(
+            "ix_dossier_school_status_withdrawn",
+            "school_id",
+            "status",
+            "withdrawn_at",
+            "received_at",
+        ),
         CheckConstraint("due_date >= received_on", name="due_after_receipt"),
         CheckConstraint(
             "(status = 'returned') = (returned_at IS NOT NULL)", name="returned_has_time"

@@ -216,9 +216,10 @@ def flow(
         (d.status == DossierStatus.WITHDRAWN, func.coalesce(d.withdrawn_at, d.received_at)),
         else_=d.returned_at,
     )
-    # The dossiers open at some time in the period, in three disjoint parts that each follow
-    # an index (school, received_at) or (school, returned_at): the whole history is never
-    # scanned, so a month costs the same however many years are stored.
+    # The dossiers open at some time in the period, in four disjoint parts that each follow an
+    # index, so a month costs the same however many years are stored. The check constraint
+    # "returned_has_time" (status 'returned' exactly when returned_at is set) is what makes
+    # the parts disjoint and complete: returned ones end at returned_at, the others have none.
     base = select(
         d.received_at,
         d.status,
@@ -229,15 +230,17 @@ def flow(
         ended_at.label("ended_at"),
     ).where(_scope(d.school_id, school_id))
     rows = union_all(
+        # received in the period: (school, received_at)
         base.where(d.received_at >= a, d.received_at < b),
+        # received before, returned from its start on: (school, returned_at, received_at)
+        # tests received_at in the index, without reading the rows returned later
         base.where(d.received_at < a, d.returned_at >= a),
-        # never returned (open now, or withdrawn); the received_at test is hidden from the
-        # planner so that it follows (school, returned_at IS NULL), not all earlier dossiers
-        base.where(
-            unindexed(d.received_at) < a,
-            d.returned_at.is_(None),
-            or_(ended_at.is_(None), ended_at >= a),
-        ),
+        # received before and still open: (school, status, ...); the received_at test is
+        # hidden from the planner so that it does not walk every earlier dossier instead
+        base.where(d.status == DossierStatus.RECEIVED, unindexed(d.received_at) < a),
+        # received before, withdrawn from its start on: (school, status, withdrawn_at,
+        # received_at). One withdrawn without a time ended at receipt, before the period.
+        base.where(d.status == DossierStatus.WITHDRAWN, d.withdrawn_at >= a, d.received_at < a),
     ).subquery()
     open_at_end = or_(rows.c.ended_at.is_(None), rows.c.ended_at >= b)
     columns = {

@@ -1,13 +1,18 @@
 """Dashboard, report page, charts, filing and the targets page: who may see them, and what."""
 
+import io
+import math
 from datetime import date, datetime
 
 import pytest
+from flask_babel import force_locale
+from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
 from sqlalchemy import func, select
 
 from survey_app.audit import Audit
 from survey_app.extensions import db
-from survey_app.reports import charts, periods
+from survey_app.reports import charts, exports, periods, vector
 from survey_app.reports.models import FiledReport
 from survey_app.rules import Rule, get_rule
 from survey_app.timeutil import local_today
@@ -189,6 +194,48 @@ def test_every_chart_renders_svg_and_png(app, january):
             assert b"<svg" in charts.chart(name, january.school.id, periods.parse_period("2020-Q1"))
             png = charts.chart(name, None, periods.parse_period("2019-06"), "png")
             assert png.startswith(b"\x89PNG")
+
+
+def _text_corners(op):
+    """The four corners of a recorded string, rotated as drawn, in figure points."""
+    _kind, x, y, text, font, size, angle, _rgba, _clip = op
+    face = pdfmetrics.getFont(font).face
+    width = pdfmetrics.stringWidth(text, font, size)
+    up, down = face.ascent / 1000 * size, face.descent / 1000 * size
+    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    return [(x + u * c - v * s, y + u * s + v * c) for u in (0, width) for v in (down, up)]
+
+
+@pytest.mark.parametrize("scope", ["school", "all"])
+def test_pdf_chart_text_stays_inside_its_figure(app, january, scope):
+    """Every label, tick and bar value of the PDF's charts is drawn inside the chart: none cut."""
+    school_id, period = (
+        (january.school.id, periods.parse_period("2020-Q1"))
+        if scope == "school"
+        else (None, periods.parse_period("2019-06"))  # an empty period: every count 0
+    )
+    with app.test_request_context(), force_locale("vi"):
+        for name in charts.NAMES:
+            width, height, ops = charts.recording(name, school_id, period)
+            texts = [op for op in ops if op[0] == "text"]
+            assert any(op[0] == "path" for op in ops) and texts, name
+            for op in texts:
+                for cx, cy in _text_corners(op):
+                    assert -0.5 <= cx <= width + 0.5 and -0.5 <= cy <= height + 0.5, (name, op)
+            assert {op[4] for op in texts} <= {vector.FONT, vector.BOLD}  # DejaVu Sans
+
+
+def test_pdf_charts_are_vector_with_their_vietnamese_labels(app, january):
+    with app.test_request_context():
+        charts._cache.clear()
+        data = exports.export(january.school, periods.parse_period("2020-01"), True, "pdf")[0]
+    reader = PdfReader(io.BytesIO(data))
+    for page in reader.pages:  # no raster chart anywhere: it prints sharp at any resolution
+        xobjects = page["/Resources"].get("/XObject") or {}
+        assert all(x.get_object()["/Subtype"] != "/Image" for x in xobjects.values())
+    text = pdf_text(data)
+    for label in ("Số phiếu", "Rất hài lòng", "Không hài lòng", "Trễ hạn", "(n=", "Chỉ tiêu"):
+        assert label in text, label  # the charts' own text, drawn with the embedded font
 
 
 def _targets_form(client) -> dict:

@@ -15,10 +15,11 @@ import matplotlib
 from flask_babel import gettext as _
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import TightLayoutEngine
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from survey_app.reports import figures as F
-from survey_app.reports import queries
+from survey_app.reports import queries, vector
 from survey_app.reports.periods import Period, trailing_months
 from survey_app.reports.stats import _language
 
@@ -30,13 +31,22 @@ NAMES = ("trend", "overall", "ontime", "negatives")
 CACHE_SIZE = 128
 BLUE, GREEN, RED, GREY, ORANGE = "#0b5cad", "#1b6e20", "#b00020", "#8c959f", "#c75c00"
 
-_cache: OrderedDict[str, bytes] = OrderedDict()
+_cache: OrderedDict[str, bytes | tuple] = OrderedDict()
 _lock = threading.Lock()
 stats = {"hits": 0, "draws": 0}
 
 
 def chart(name: str, school_id: int | None, period: Period, fmt: str = "svg") -> bytes:
     """The chart `name` for a scope and period, as SVG or PNG bytes (cached)."""
+    return _cached(name, school_id, period, fmt, lambda fig: render(fig, fmt))
+
+
+def recording(name: str, school_id: int | None, period: Period) -> tuple:
+    """The chart as vector operations for the PDF (`vector.Chart` draws them; cached)."""
+    return _cached(name, school_id, period, "vector", vector.record)
+
+
+def _cached(name, school_id, period, fmt, make):
     data = DATA[name](school_id, period)
     key = hashlib.sha256(repr((name, fmt, school_id, period.key, _language(), data)).encode())
     key = key.hexdigest()
@@ -45,7 +55,7 @@ def chart(name: str, school_id: int | None, period: Period, fmt: str = "svg") ->
             _cache.move_to_end(key)
             stats["hits"] += 1
             return _cache[key]
-        out = render(DRAW[name](data), fmt)
+        out = make(DRAW[name](data))
         stats["draws"] += 1
         _cache[key] = out
         while len(_cache) > CACHE_SIZE:
@@ -61,7 +71,9 @@ def render(fig: Figure, fmt: str) -> bytes:
 
 
 def _new(width: float = 7.0, height: float = 3.2) -> tuple[Figure, object]:
-    fig = Figure(figsize=(width, height), layout="constrained")
+    # One layout pass from the drawn text's extents (constrained layout took two), with the
+    # 4-point margin constrained layout had.
+    fig = Figure(figsize=(width, height), layout=TightLayoutEngine(pad=0.4))
     ax = fig.add_subplot()
     ax.spines[["top", "right"]].set_visible(False)
     return fig, ax

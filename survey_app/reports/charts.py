@@ -43,7 +43,9 @@ def chart(name: str, school_id: int | None, period: Period, fmt: str = "svg") ->
 
 def recording(name: str, school_id: int | None, period: Period) -> tuple:
     """The chart as vector operations for the PDF (`vector.Chart` draws them; cached)."""
-    return _cached(name, school_id, period, "vector", vector.record)
+    return _cached(
+        name, school_id, period, "vector", lambda fig: vector.record(fig, (name, _language()))
+    )
 
 
 def _cached(name, school_id, period, fmt, make):

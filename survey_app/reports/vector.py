@@ -8,6 +8,7 @@ diacritic, selectable), and neither a raster pass, a PNG nor an image stream to 
 """
 
 import functools
+import math
 import os
 
 import matplotlib
@@ -163,15 +164,74 @@ class _Canvas(FigureCanvasBase):
         return self._renderer
 
 
-def record(fig: Figure) -> tuple[float, float, tuple]:
-    """(width, height, operations) of a figure, in points; the layout engine runs once."""
+PAD = 4.0  # points between the outermost text and the figure's edge
+TOLERANCE = 1.5  # points: a margin this close to PAD is kept
+_layouts: dict = {}  # (key, size) -> subplot parameters that fitted the last drawing
+
+
+def text_corners(op) -> list[tuple[float, float]]:
+    """The four corners of a recorded string, rotated as drawn, in figure points."""
+    _kind, x, y, s, font, size, angle, _rgba, _clip = op
+    face = pdfmetrics.getFont(font).face
+    width = pdfmetrics.stringWidth(s, font, size)
+    up, down = face.ascent / 1000 * size, face.descent / 1000 * size
+    c, s_ = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    return [(x + u * c - v * s_, y + u * s_ + v * c) for u in (0, width) for v in (down, up)]
+
+
+def _slack(ops, box, width, height) -> tuple[float, float, float, float]:
+    """Room left of, below, right of and above everything drawn (the axes and all text)."""
+    x0, y0, x1, y1 = box.x0 * width, box.y0 * height, box.x1 * width, box.y1 * height
+    for op in ops:
+        if op[0] == "text":
+            for cx, cy in text_corners(op):
+                x0, x1, y0, y1 = min(x0, cx), max(x1, cx), min(y0, cy), max(y1, cy)
+    return x0, y0, width - x1, height - y1
+
+
+def record(fig: Figure, key=None) -> tuple[float, float, tuple]:
+    """(width, height, operations) of a one-axes figure, in points, laid out to PAD.
+
+    The layout is measured on the drawing itself: every text's extent is known from the
+    recorded strings, so a drawing whose margins are off by more than TOLERANCE is redrawn
+    with the axes moved by exactly that much. The margins that fitted are kept per `key`
+    (chart and language) as the next drawing's first guess: usually right, always checked.
+    """
     register_fonts()
+    fig.set_layout_engine("none")
     fig.set_dpi(72)
-    width, height = fig.get_size_inches() * 72
-    renderer = Recorder(float(width), float(height))
-    _Canvas(fig, renderer)
-    fig.draw(renderer)
-    return float(width), float(height), tuple(renderer.ops)
+    width, height = (float(v) for v in fig.get_size_inches() * 72)
+    if (key, width, height) in _layouts:
+        fig.subplots_adjust(**_layouts[key, width, height])
+    ax = fig.axes[0]
+    for _attempt in range(4):
+        renderer = Recorder(width, height)
+        _Canvas(fig, renderer)
+        fig.draw(renderer)
+        left, bottom, right, top = _slack(renderer.ops, ax.get_position(), width, height)
+        if all(abs(m - PAD) <= TOLERANCE for m in (left, bottom, right, top)):
+            break
+        p = fig.subplotpars
+        fig.subplots_adjust(
+            left=p.left + (PAD - left) / width,
+            bottom=p.bottom + (PAD - bottom) / height,
+            right=p.right - (PAD - right) / width,
+            top=p.top - (PAD - top) / height,
+        )
+    else:  # still moving (a tick appeared or went): matplotlib's own layout, drawn once more
+        if min(left, bottom, right, top) < 0:
+            fig.tight_layout(pad=PAD / 10)
+            renderer = Recorder(width, height)
+            _Canvas(fig, renderer)
+            fig.draw(renderer)
+    p = fig.subplotpars
+    _layouts[key, width, height] = {
+        "left": p.left,
+        "bottom": p.bottom,
+        "right": p.right,
+        "top": p.top,
+    }
+    return width, height, tuple(renderer.ops)
 
 
 def replay(canv, ops) -> None:

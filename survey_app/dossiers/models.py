@@ -70,16 +70,22 @@ class Dossier(db.Model):
     __table_args__ = (
         UniqueConstraint("school_id", "code"),
         Index("ix_dossier_school_received", "school_id", "received_at"),
-        # received_at in the index: the report's "received before the period, returned
-        # after its start" is tested on the index entries, not on every later row
-        Index("ix_dossier_school_returned_received", "school_id", "returned_at", "received_at"),
-        # open dossiers, and those withdrawn from a period's start on (reports.queries.flow)
+        # reports.queries.flow: the returned dossiers received before a period's end and
+        # returned after its start are found and counted on the index entries alone
         Index(
-            "ix_dossier_school_status_withdrawn",
+            "ix_dossier_school_returned_received",
+            "school_id",
+            "returned_at",
+            "received_at",
+            "due_date",
+        ),
+        # reports.queries.flow: open dossiers, and withdrawn ones by date of receipt
+        Index(
+            "ix_dossier_school_status_received",
             "school_id",
             "status",
-            "withdrawn_at",
             "received_at",
+            "withdrawn_at",
         ),
         CheckConstraint("due_date >= received_on", name="due_after_receipt"),
         CheckConstraint(

@@ -11,7 +11,19 @@ all schools when `school_id` is None) and a Period of local dates.
 from dataclasses import dataclass, fields
 from datetime import date
 
-from sqlalchemy import and_, case, func, or_, select, union_all
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import aliased
 
 from survey_app.cases.models import Case
 from survey_app.dossiers.models import Apology, Dossier, DossierStatus, IntakeChannel, Procedure
@@ -146,8 +158,13 @@ def _aggregate(cls, columns: dict, group_key, base) -> dict:
 def intake(school_id: int | None, period: Period, group: str | None = None) -> dict:
     a, b = period.bounds_utc
     r, d = Response, Dossier
+    # The same response again, joined only when it has a comment: both joins then read
+    # index entries alone (models: ix_response_dossier_answer, ix_response_dossier_commented,
+    # whose predicate this repeats with literals, so that SQLite can match it too).
+    rc = aliased(Response)
+    empty = literal_column("''")
+    has_comment = func.coalesce(func.trim(rc.comment), empty) != empty
     sat = r.overall.in_(SATISFIED)
-    has_comment = func.coalesce(func.trim(r.comment), "") != ""
     columns = {
         "received": func.count(d.id),
         "counter": _n(d.intake_channel == IntakeChannel.COUNTER),
@@ -166,13 +183,14 @@ def intake(school_id: int | None, period: Period, group: str | None = None) -> d
         "kiosk": _n(r.channel == "kiosk"),
         "self_satisfied": _n(and_(r.channel.in_(SELF_SERVICE), sat)),
         "assisted_satisfied": _n(and_(r.channel.in_(ASSISTED), sat)),
-        "comments": _n(has_comment),
-        "suggestions": _n(and_(sat, has_comment)),
+        "comments": func.count(rc.dossier_id),
+        "suggestions": _n(rc.overall.in_(SATISFIED)),
     }
     base = (
         select()
         .select_from(d)
         .outerjoin(r, r.dossier_id == d.id)
+        .outerjoin(rc, and_(rc.dossier_id == d.id, has_comment))
         .where(_scope(d.school_id, school_id), d.received_at >= a, d.received_at < b)
     )
     return _aggregate(Intake, columns, _group_key(group, d.received_at), _grouped(base, group))
@@ -209,55 +227,80 @@ def past_due_threshold(period: Period, today: date | None = None) -> date:
 def flow(
     school_id: int | None, period: Period, group: str | None = None, today: date | None = None
 ) -> dict:
+    """Carried over, withdrawn in the period, open at its end (and past due) from dossiers.
+
+    A dossier counts when it was open at some time in the period (received before its end,
+    ended — returned, or withdrawn; at receipt if no time was recorded — not before its
+    start) or was received in it. One received and returned within the period adds to none
+    of these figures and is not read: the month's bulk never leaves the indexes. With
+    `group`, a group appears when one of its figures is not zero.
+    """
+    keys = {"clerk": Dossier.received_by_id, "school": Dossier.school_id}
+    keys["procedure"] = Dossier.procedure_id
+    if group not in (None, *keys):
+        raise ValueError(group)
     a, b = period.bounds_utc
     d = Dossier
-    # When a dossier stopped being open: returned, or withdrawn (at receipt if not recorded).
-    ended_at = case(
-        (d.status == DossierStatus.WITHDRAWN, func.coalesce(d.withdrawn_at, d.received_at)),
-        else_=d.returned_at,
-    )
-    # The dossiers open at some time in the period, in four disjoint parts that each follow an
-    # index, so a month costs the same however many years are stored. The check constraint
-    # "returned_has_time" (status 'returned' exactly when returned_at is set) is what makes
-    # the parts disjoint and complete: returned ones end at returned_at, the others have none.
-    base = select(
-        d.received_at,
-        d.status,
-        d.due_date,
-        d.procedure_id,
-        d.received_by_id,
-        d.school_id,
-        ended_at.label("ended_at"),
-    ).where(_scope(d.school_id, school_id))
+
+    def part(ended_at, withdrawn: int, *where):
+        columns = [
+            d.received_at.label("received_at"),
+            ended_at.label("ended_at"),
+            d.due_date.label("due_date"),
+            literal(withdrawn, Integer).label("withdrawn"),
+        ]
+        if group is not None:
+            columns.append(keys[group].label("k"))
+        return select(*columns).where(_scope(d.school_id, school_id), *where)
+
+    # Disjoint parts, each following an index. The check constraint "returned_has_time"
+    # (status 'returned' exactly when returned_at is set) makes them complete.
     rows = union_all(
-        # received in the period: (school, received_at)
-        base.where(d.received_at >= a, d.received_at < b),
-        # received before, returned from its start on: (school, returned_at, received_at)
-        # tests received_at in the index, without reading the rows returned later
-        base.where(d.received_at < a, d.returned_at >= a),
-        # received before and still open: (school, status, ...); the received_at test is
-        # hidden from the planner so that it does not walk every earlier dossier instead
-        base.where(d.status == DossierStatus.RECEIVED, unindexed(d.received_at) < a),
-        # received before, withdrawn from its start on: (school, status, withdrawn_at,
-        # received_at). One withdrawn without a time ended at receipt, before the period.
-        base.where(d.status == DossierStatus.WITHDRAWN, d.withdrawn_at >= a, d.received_at < a),
+        # returned: carried over into the period, or still open at its end. On
+        # (school, returned_at, received_at, due_date) alone, without reading a row.
+        part(
+            d.returned_at,
+            0,
+            d.returned_at >= a,
+            d.received_at < b,
+            or_(d.received_at < a, d.returned_at >= b),
+        ),
+        # open: (school, status, received_at, ...); the received_at test is hidden from
+        # the planner so that it does not walk every earlier dossier instead
+        part(null(), 0, d.status == DossierStatus.RECEIVED, unindexed(d.received_at) < b),
+        # withdrawn, received in the period (whenever withdrawn, if at all recorded)
+        part(
+            func.coalesce(d.withdrawn_at, d.received_at),
+            1,
+            d.status == DossierStatus.WITHDRAWN,
+            d.received_at >= a,
+            d.received_at < b,
+        ),
+        # withdrawn, received before the period and withdrawn from its start on (one
+        # withdrawn without a recorded time ended at receipt, before the period)
+        part(
+            d.withdrawn_at,
+            1,
+            d.status == DossierStatus.WITHDRAWN,
+            d.received_at < a,
+            d.withdrawn_at >= a,
+        ),
     ).subquery()
     open_at_end = or_(rows.c.ended_at.is_(None), rows.c.ended_at >= b)
     columns = {
         "carried_over": _n(rows.c.received_at < a),
-        "withdrawn": _n(and_(rows.c.status == DossierStatus.WITHDRAWN, rows.c.ended_at < b)),
+        "withdrawn": _n(and_(rows.c.withdrawn == 1, rows.c.ended_at < b)),
         "open_end": _n(open_at_end),
         "open_end_past_due": _n(
             and_(open_at_end, rows.c.due_date < past_due_threshold(period, today))
         ),
     }
-    keys = {"clerk": rows.c.received_by_id, "school": rows.c.school_id, "procedure": Procedure.code}
-    if group not in (None, *keys):
-        raise ValueError(group)
     stmt = select().select_from(rows)
+    group_key = rows.c.k if group is not None else None
     if group == "procedure":
-        stmt = stmt.join(Procedure, Procedure.id == rows.c.procedure_id)
-    return _aggregate(Flow, columns, keys.get(group), stmt)
+        stmt = stmt.join(Procedure, Procedure.id == rows.c.k)
+        group_key = Procedure.code
+    return _aggregate(Flow, columns, group_key, stmt)
 
 
 def cases(

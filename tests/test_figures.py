@@ -441,3 +441,21 @@ def test_flow_of_dossiers_withdrawn_before_in_and_after_the_period(january, make
         period = periods.parse_period(key)
         got = queries.flow(january.school.id, period, today=AFTER)[None]
         assert got == _reference_flow(january.school.id, period, AFTER), key
+
+
+@pytest.mark.parametrize("group", ["procedure", "clerk", "school"])
+def test_flow_by_group_adds_up_to_the_whole(january, make, group):
+    from survey_app.dossiers.models import Procedure
+
+    default = make.procedure(january.school)
+    other = db.session.scalars(
+        db.select(Procedure).where(
+            Procedure.school_id == january.school.id, Procedure.id != default.id
+        )
+    ).first()
+    make.dossier(procedure=other, received_at=datetime(2019, 12, 30, 9), due_date=date(2020, 1, 2))
+    whole = queries.flow(january.school.id, JAN, today=AFTER)[None]
+    parts = queries.flow(january.school.id, JAN, group=group, today=AFTER)
+    assert len(parts) == (2 if group == "procedure" else 1)
+    for name in ("carried_over", "withdrawn", "open_end", "open_end_past_due"):
+        assert sum(getattr(f, name) for f in parts.values()) == getattr(whole, name), name

@@ -158,9 +158,10 @@ def _aggregate(cls, columns: dict, group_key, base) -> dict:
 def intake(school_id: int | None, period: Period, group: str | None = None) -> dict:
     a, b = period.bounds_utc
     r, d = Response, Dossier
-    # The same response again, joined only when it has a comment: both joins then read
-    # index entries alone (models: ix_response_dossier_answer, ix_response_dossier_commented,
-    # whose predicate this repeats with literals, so that SQLite can match it too).
+    # The same response again, joined only when it has a comment, so that PostgreSQL reads
+    # both joins from index entries alone (models: ix_response_dossier_answer and the
+    # partial ix_response_dossier_commented, whose predicate this repeats with literals;
+    # SQLite, with no ANALYZE, follows the unique index on dossier_id instead).
     rc = aliased(Response)
     empty = literal_column("''")
     has_comment = func.coalesce(func.trim(rc.comment), empty) != empty
@@ -235,8 +236,11 @@ def flow(
     of these figures and is not read: the month's bulk never leaves the indexes. With
     `group`, a group appears when one of its figures is not zero.
     """
-    keys = {"clerk": Dossier.received_by_id, "school": Dossier.school_id}
-    keys["procedure"] = Dossier.procedure_id
+    keys = {
+        "clerk": Dossier.received_by_id,
+        "school": Dossier.school_id,
+        "procedure": Dossier.procedure_id,
+    }
     if group not in (None, *keys):
         raise ValueError(group)
     a, b = period.bounds_utc

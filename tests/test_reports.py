@@ -225,6 +225,28 @@ def test_pdf_chart_text_stays_inside_its_figure(app, january, scope):
             assert {op[4] for op in texts} <= {vector.FONT, vector.BOLD}  # DejaVu Sans
 
 
+def test_a_wrong_layout_guess_is_measured_and_corrected(app, january, monkeypatch):
+    monkeypatch.setattr(vector, "_layouts", {})
+    period = periods.parse_period("2020-Q1")
+    with app.test_request_context(), force_locale("vi"):
+        charts._cache.clear()
+        first = {name: charts.recording(name, january.school.id, period) for name in charts.NAMES}
+        for key in vector._layouts:  # axes over the whole figure: every tick label cut off
+            vector._layouts[key] = {"left": 0.0, "bottom": 0.0, "right": 1.0, "top": 1.0}
+        charts._cache.clear()
+        for name in charts.NAMES:
+            width, height, ops = charts.recording(name, january.school.id, period)
+            for op in ops:
+                if op[0] == "text":
+                    for cx, cy in _text_corners(op):
+                        assert -0.5 <= cx <= width + 0.5 and -0.5 <= cy <= height + 0.5, name
+            texts = [op for op in ops if op[0] == "text"]
+            before = [op for op in first[name][2] if op[0] == "text"]
+            assert [op[3] for op in texts] == [op[3] for op in before], name  # the same labels
+            for op, old in zip(texts, before, strict=True):  # at the place measured first
+                assert abs(op[1] - old[1]) <= 3 and abs(op[2] - old[2]) <= 3, (name, op, old)
+
+
 def test_pdf_charts_are_vector_with_their_vietnamese_labels(app, january):
     with app.test_request_context():
         charts._cache.clear()

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_login import current_user
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from survey_app.extensions import db
@@ -23,6 +23,9 @@ class Audit(db.Model):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+_INSERT = insert(Audit.__table__)
+
+
 def audit(
     action: str,
     entity: str,
@@ -31,19 +34,21 @@ def audit(
     school_id: int | None = None,
     user_id: int | None = None,
     **detail: Any,
-) -> Audit:
-    """Add an audit row to the current transaction (the caller commits)."""
+) -> None:
+    """Insert an audit row in the current transaction (the caller commits, or rolls back)."""
     if user_id is None and getattr(current_user, "is_authenticated", False):
         user_id = current_user.id
     if school_id is None and getattr(current_user, "is_authenticated", False):
         school_id = current_user.school_id
-    row = Audit(
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        school_id=school_id,
-        user_id=user_id,
-        detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+    # A Core INSERT on the session's connection: one cached statement, no unit of work.
+    db.session.connection().execute(
+        _INSERT,
+        {
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "school_id": school_id,
+            "user_id": user_id,
+            "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+        },
     )
-    db.session.add(row)
-    return row

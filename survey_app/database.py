@@ -1,11 +1,75 @@
-"""Engine settings: SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes."""
+"""Engine settings: SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes.
 
+A request that writes takes SQLite's write lock at its first statement (`BEGIN IMMEDIATE`),
+so a read snapshot is never upgraded to a write mid-transaction: that upgrade fails at once
+with "database is locked" when another worker committed in between, whatever the busy
+timeout. A view marked `@reads_first` (the parent's survey POST: lookups and validation,
+then one short write) starts with a plain `BEGIN` instead and calls `begin_writes()` before
+its first write, which ends the read transaction so the next one begins IMMEDIATE: the write
+lock is held for the inserts and the commit only, not for the whole request.
+
+Writers also queue on an exclusive `flock` of a file beside the database (`WriterQueue`),
+taken just before `BEGIN IMMEDIATE` and released right after COMMIT or ROLLBACK. SQLite's
+busy handler polls with growing sleeps (1, 2, 5 … 100 ms), so with several gunicorn workers
+a waiting writer often sleeps long after the lock is free; in the kernel's queue it wakes the
+moment the previous writer is done. SQLite's own lock still guards the data: a writer that
+does not queue (the sqlite3 shell) is as safe as before, only not queued.
+"""
+
+import fcntl
 import os
+from collections.abc import Callable
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 
 from survey_app.extensions import db
+
+
+def reads_first(view: Callable) -> Callable:
+    """Mark a view (put it right under the route decorator) whose writes call begin_writes()."""
+    view.reads_first = True
+    return view
+
+
+def begin_writes() -> None:
+    """Before a @reads_first view's first write: end its read transaction (SQLite).
+
+    Committing an untouched read transaction writes nothing; loaded objects are expired, so
+    read the values you still need (ids) before calling this.
+    """
+    if g.pop("sqlite_reads_first", False) and db.session().in_transaction():
+        db.session.commit()
+
+
+class WriterQueue:
+    """One exclusive flock per database connection (its own open file, so threads queue too)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._fds: dict[int, int] = {}
+
+    @staticmethod
+    def _key(conn) -> int:
+        # The pool's reset-on-return passes its proxy, not the sqlite3 connection.
+        return id(getattr(conn, "dbapi_connection", None) or conn)
+
+    def acquire(self, dbapi_conn) -> None:
+        key = self._key(dbapi_conn)
+        fd = self._fds.get(key)
+        if fd is None:
+            fd = self._fds[key] = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def release(self, dbapi_conn) -> None:
+        fd = self._fds.get(self._key(dbapi_conn))
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def forget(self, dbapi_conn) -> None:
+        fd = self._fds.pop(self._key(dbapi_conn), None)
+        if fd is not None:
+            os.close(fd)  # closing the file also drops a lock still held
 
 
 def configure_engine(app: Flask) -> None:
@@ -18,6 +82,12 @@ def configure_engine(app: Flask) -> None:
     # Test knob (tests/faults F6): plain deferred BEGIN everywhere, to show the regression.
     deferred = app.config.get("APP_ENV") != "production" and _bool_env("HL_SQLITE_DEFERRED")
 
+    @app.before_request
+    def _mark_reads_first() -> None:
+        view = current_app.view_functions.get(request.endpoint or "")
+        if request.method not in ("GET", "HEAD") and getattr(view, "reads_first", False):
+            g.sqlite_reads_first = True
+
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn, _record):
         # Let SQLAlchemy, not pysqlite, decide when transactions begin.
@@ -29,15 +99,57 @@ def configure_engine(app: Flask) -> None:
         cur.execute("PRAGMA synchronous=FULL")
         cur.close()
 
+    path = engine.url.database
+    queue = WriterQueue(f"{path}-writers.lock") if path and path != ":memory:" else None
+
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn):
         # Writers (POSTs, CLI) take the write lock up front, so a read lock is never
         # upgraded mid-transaction ("database is locked"); pages that only read don't.
         if has_request_context():
-            writes = request.method not in ("GET", "HEAD")
+            writes = request.method not in ("GET", "HEAD") and not g.get("sqlite_reads_first")
         else:
             writes = immediate_outside_requests
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes and not deferred else "BEGIN")
+        # On the sqlite3 connection itself: a statement without results needs none of
+        # SQLAlchemy's execution machinery (this runs for every transaction).
+        dbapi_conn = conn.connection.dbapi_connection
+        if not writes or deferred:
+            dbapi_conn.execute("BEGIN")
+            return
+        if queue is not None:
+            queue.acquire(dbapi_conn)
+        try:
+            dbapi_conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            if queue is not None:
+                queue.release(dbapi_conn)
+            raise
+
+    if queue is None:
+        return
+    # Leave the queue once the transaction is over (SQLAlchemy has no after-commit event on
+    # connections: wrap this engine's dialect). A pooled connection is rolled back on return.
+    dialect = engine.dialect
+    do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+
+    def _commit(dbapi_conn):
+        try:
+            do_commit(dbapi_conn)
+        finally:
+            queue.release(dbapi_conn)
+
+    def _rollback(dbapi_conn):
+        try:
+            do_rollback(dbapi_conn)
+        finally:
+            queue.release(dbapi_conn)
+
+    dialect.do_commit, dialect.do_rollback = _commit, _rollback
+
+    @event.listens_for(engine, "close")
+    @event.listens_for(engine, "close_detached")
+    def _forget(dbapi_conn, *_record):
+        queue.forget(dbapi_conn)
 
 
 def _bool_env(name: str) -> bool:

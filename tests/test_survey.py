@@ -355,12 +355,12 @@ def test_colours_meet_wcag_aa():
 
 def test_the_database_constraint_decides_a_lost_race(client, make, monkeypatch):
     """Skip the friendly pre-check: the unique constraint alone must turn a race into 409."""
-    from survey_app.survey import views
+    from survey_app.survey import lookup
 
     dossier = returned_dossier(make)
     _html, token = open_form(client, dossier)
     make.response(dossier, overall="very_satisfied")
-    monkeypatch.setattr(views, "is_answered", lambda d: False)
+    monkeypatch.setattr(lookup, "answered_at_lookup", lambda d: False)
     response = client.post(
         f"/s/{dossier.token}", data={"overall": "dissatisfied", "csrf_token": token}
     )

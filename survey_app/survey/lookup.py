@@ -11,10 +11,12 @@ import time
 import unicodedata
 
 from flask import current_app, g, make_response, render_template, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from survey_app.dossiers.models import SHORT_CODE_ALPHABET, Dossier
 from survey_app.extensions import db, limiter
+from survey_app.survey.models import Response
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212_.]")
@@ -43,6 +45,17 @@ def normalise_short_code(raw: str | None) -> str | None:
     return text
 
 
+# Built once, so its cache key is not recomputed per request: the dossier of a token, and
+# whether it already has its (one) answer.
+_BY_TOKEN = (
+    select(Dossier, Response.id)
+    .outerjoin(Response, Response.dossier_id == Dossier.id)
+    .where(Dossier.token == bindparam("token"))
+)
+# Pages show the school's and the procedure's names: load them in the same statement.
+_BY_TOKEN_FOR_PAGE = _BY_TOKEN.options(joinedload(Dossier.school), joinedload(Dossier.procedure))
+
+
 def dossier_for_token(token: str) -> Dossier | None:
     """The dossier of a survey token (cached per request: the limits ask first)."""
     cached = g.get("survey_dossier", _MISSING)
@@ -50,9 +63,25 @@ def dossier_for_token(token: str) -> Dossier | None:
         return cached
     # A malformed token still costs one indexed query: unknown and expired look alike.
     key = token if _TOKEN.fullmatch(token) else "~"
-    dossier = db.session.scalars(select(Dossier).where(Dossier.token == key)).first()
+    statement = _BY_TOKEN_FOR_PAGE if request.method == "GET" else _BY_TOKEN
+    row = db.session.execute(statement, {"token": key}).first()
+    dossier = row[0] if row else None
     g.survey_token, g.survey_dossier = token, dossier
+    g.survey_answered = row is not None and row[1] is not None
     return dossier
+
+
+def answered_at_lookup(dossier: Dossier) -> bool:
+    """Whether the dossier had its answer when this request looked its token up.
+
+    No second query for the dossier dossier_for_token returned; any other dossier is asked.
+    After a write in this request, ask the database again (survey.submit.is_answered).
+    """
+    if g.get("survey_dossier") is dossier:
+        return g.survey_answered
+    return (
+        db.session.scalar(select(Response.id).where(Response.dossier_id == dossier.id)) is not None
+    )
 
 
 def dossier_for_short_code(raw: str | None) -> Dossier | None:

@@ -9,11 +9,12 @@ import signal
 import time
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from survey_app.audit import audit
 from survey_app.auth.models import User
+from survey_app.database import begin_writes
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.extensions import db
 from survey_app.notify.mail import send_soon
@@ -22,11 +23,14 @@ from survey_app.survey.forms import BaseSurveyForm
 from survey_app.survey.models import Answer, Overall, Response, ResponseChannel
 from survey_app.timeutil import utcnow
 
+# Core statements on the session's connection: compiled once, no unit of work per answer.
+_INSERT_RESPONSE = insert(Response.__table__).returning(Response.__table__.c.id)
+_INSERT_ANSWER = insert(Answer.__table__)
+_ANSWER_OF = select(Response.id).where(Response.dossier_id == bindparam("dossier_id"))
+
 
 def is_answered(dossier: Dossier) -> bool:
-    return (
-        db.session.scalar(select(Response.id).where(Response.dossier_id == dossier.id)) is not None
-    )
+    return db.session.scalar(_ANSWER_OF, {"dossier_id": dossier.id}) is not None
 
 
 def is_expired(dossier: Dossier) -> bool:
@@ -42,39 +46,52 @@ def store_response(
     form: BaseSurveyForm,
     channel: ResponseChannel,
     entered_by: User | None = None,
-) -> Response | None:
-    """Store a validated form; None when the dossier already has an answer (the race lost)."""
+) -> int | None:
+    """Store a validated form: the response's id, or None when the dossier already has an
+    answer (the race lost).
+
+    The common answer is three INSERTs (response, its answers in one statement, the audit
+    row) and the COMMIT; a response that needs follow-up also opens its case and mail.
+    """
     from survey_app.cases.routing import route_response  # cases imports survey models
 
     details = form.details()
+    overall = Overall(form.overall.data)
     phone = form.phone.data or None
-    response = Response(
-        dossier=dossier,
-        school_id=dossier.school_id,
-        channel=channel,
-        overall=Overall(form.overall.data),
-        comment=form.comment.data or None,
-        contact_consent=bool(phone and form.consent.data),
-        contact_phone=phone if form.consent.data else None,
-        entered_by=entered_by,
-        questions_version=questions.VERSION,
-    )
-    for code, value in details.items():
-        response.answers.append(Answer(question_code=code, value=value))
-    for value in form.reasons_data():
-        response.answers.append(Answer(question_code=questions.REASONS_CODE, value=value))
+    consent = bool(form.consent.data)
+    dossier_id, school_id = dossier.id, dossier.school_id
+    answers = [*details.items(), *((questions.REASONS_CODE, v) for v in form.reasons_data())]
+    row = {
+        "dossier_id": dossier_id,
+        "school_id": school_id,
+        "channel": channel,
+        "overall": overall,
+        "comment": form.comment.data or None,
+        "contact_consent": bool(phone and consent),
+        "contact_phone": phone if consent else None,
+        "entered_by_id": entered_by.id if entered_by else None,
+        "questions_version": questions.VERSION,
+    }
+    case = None
     try:
-        db.session.add(response)
-        db.session.flush()
-        case = route_response(response, details)
+        begin_writes()  # SQLite: the write lock from here to COMMIT only
+        conn = db.session.connection()
+        response_id = conn.execute(_INSERT_RESPONSE, row).scalar_one()
+        if answers:
+            conn.execute(
+                _INSERT_ANSWER,
+                [{"response_id": response_id, "question_code": c, "value": v} for c, v in answers],
+            )
+        if questions.needs_follow_up(overall.value, details):
+            case = route_response(db.session.get(Response, response_id), details)
         audit(
             "survey_answered",
             "response",
-            response.id,
-            school_id=dossier.school_id,
-            user_id=entered_by.id if entered_by else None,
+            response_id,
+            school_id=school_id,
+            user_id=row["entered_by_id"],
             channel=channel.value,
-            dossier_id=dossier.id,
+            dossier_id=dossier_id,
         )
         _fault_sleep_before_commit()
         db.session.commit()
@@ -86,7 +103,7 @@ def store_response(
     _fault_kill_after_commit()
     if case is not None and current_app.config.get("MAIL_SEND_AFTER_COMMIT"):
         send_soon()  # the case's mail, in a background thread
-    return response
+    return response_id
 
 
 def _fault_sleep_before_commit() -> None:

@@ -1,15 +1,18 @@
 """The parent's survey: /s/<token> (status, form, answered, gone), /s (short code), thanks."""
 
-from flask import g, redirect, render_template, request, url_for
+from flask import g, get_template_attribute, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
+from survey_app.database import reads_first
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.extensions import csrf, db
 from survey_app.survey import bp, lookup, questions
 from survey_app.survey.forms import CodeForm, SurveyForm, invalid_utf8_fields
 from survey_app.survey.models import Response, ResponseChannel
-from survey_app.survey.submit import can_answer, is_answered, is_expired, store_response
+from survey_app.survey.submit import can_answer, is_expired, store_response
 
 
 def _via() -> str | None:
@@ -53,10 +56,26 @@ def _answered(dossier: Dossier):
     return render_template("survey/answered.html", school=dossier.school), 409
 
 
+# The questions of a blank form are the same for every parent: rendered once per worker,
+# language and question version, not at every page view (~30 inputs through the macros).
+_blank_fields: dict[tuple[str, str], Markup] = {}
+
+
+def _fields_html(form: SurveyForm) -> Markup:
+    render = get_template_attribute("survey/_fields.html", "survey_fields")
+    if form.errors or any(field.data for field in form if field.name != "csrf_token"):
+        return render(form, questions)
+    key = (str(get_locale()), questions.VERSION)
+    if key not in _blank_fields:
+        _blank_fields[key] = render(form, questions)
+    return _blank_fields[key]
+
+
 def _form_page(dossier: Dossier, form: SurveyForm, status: int = 200):
     return render_template(
         "survey/form.html",
         form=form,
+        fields=_fields_html(form),
         dossier=dossier,
         action=_survey_url(dossier.token),
     ), status
@@ -66,6 +85,7 @@ bp.register_error_handler(429, lookup.too_many_page)
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
+@reads_first  # SQLite: the write lock is taken by store_response, not by the lookups
 @csrf.exempt  # token-bound CSRF in the form instead (works with cookies blocked)
 @lookup.per_address
 @lookup.global_cap
@@ -79,7 +99,7 @@ def survey(token: str):
     if not can_answer(dossier):
         status = 409 if request.method == "POST" else 200
         return render_template("survey/status.html", dossier=dossier), status
-    if is_answered(dossier):
+    if lookup.answered_at_lookup(dossier):
         return _answered(dossier)
     if is_expired(dossier):
         return _gone(410)

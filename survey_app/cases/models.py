@@ -3,7 +3,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.auth.models import User, enum_column
@@ -40,6 +40,9 @@ class Case(db.Model):
     __tablename__ = "follow_up_case"
     __table_args__ = (
         Index("ix_case_school_status", "school_id", "status"),
+        # reports.queries.cases: the cases still open, or ended from a period's start on
+        # (and the median's cases ended within it), without reading the school's history
+        Index("ix_case_school_ended", "school_id", text("coalesce(resolved_at, closed_at)")),
         CheckConstraint(
             "status NOT IN ('resolved', 'closed') OR "
             "(resolution IS NOT NULL AND root_cause IS NOT NULL)",

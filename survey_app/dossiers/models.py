@@ -69,7 +69,9 @@ class Procedure(db.Model):
 class Dossier(db.Model):
     __table_args__ = (
         UniqueConstraint("school_id", "code"),
-        Index("ix_dossier_school_received", "school_id", "received_at"),
+        # the id as well (PostgreSQL): reports.queries reads the id range of a period's
+        # dossiers, and the ids to join to their responses, from the index alone
+        Index("ix_dossier_school_received", "school_id", "received_at", postgresql_include=["id"]),
         # reports.queries.flow: the returned dossiers received before a period's end and
         # returned after its start are found and counted on the index entries alone
         Index(
@@ -78,6 +80,7 @@ class Dossier(db.Model):
             "returned_at",
             "received_at",
             "due_date",
+            postgresql_include=["id"],  # reports.queries.returns joins apologies by it
         ),
         # reports.queries.flow: open dossiers, and withdrawn ones by date of receipt
         Index(

@@ -35,9 +35,9 @@ class Response(db.Model):
     __table_args__ = (
         Index("ix_response_school_submitted", "school_id", "submitted_at"),
         # The monthly report joins a month's dossiers to their responses (and answers):
-        # with these three the joins read index entries only, and PostgreSQL (at its
-        # default random_page_cost) follows them instead of scanning every response.
-        Index("ix_response_dossier_response", "dossier_id", "id"),
+        # with these two the joins read index entries only (the first also serves the
+        # (dossier_id, id) lookups of reports.queries.aspects), and PostgreSQL reads the
+        # month's range of them instead of scanning every response.
         Index("ix_response_dossier_answer", "dossier_id", "id", "overall", "channel"),
         Index(
             "ix_response_dossier_commented",

@@ -79,12 +79,15 @@ def configure_engine(app: Flask) -> None:
         engine = db.engine
     # CLI commands write; a test's own session (TESTING) only reads between requests.
     immediate_outside_requests = not app.testing
-    # Test knob (tests/faults F6): plain deferred BEGIN everywhere, to show the regression.
+    # Test knob (tests/faults F6): plain deferred BEGIN everywhere and no reads-first split
+    # (one transaction per request, reads then writes), to show the regression.
     deferred = app.config.get("APP_ENV") != "production" and _bool_env("HL_SQLITE_DEFERRED")
 
     @app.before_request
     def _mark_reads_first() -> None:
         view = current_app.view_functions.get(request.endpoint or "")
+        if deferred:  # the naive setup: one deferred transaction per request
+            return
         if request.method not in ("GET", "HEAD") and getattr(view, "reads_first", False):
             g.sqlite_reads_first = True
 

@@ -17,6 +17,7 @@ does not queue (the sqlite3 shell) is as safe as before, only not queued.
 """
 
 import fcntl
+import logging
 import os
 from collections.abc import Callable
 
@@ -58,7 +59,12 @@ class WriterQueue:
         key = self._key(dbapi_conn)
         fd = self._fds.get(key)
         if fd is None:
-            fd = self._fds[key] = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as error:  # e.g. created by root: SQLite's own lock still holds
+                logging.getLogger(__name__).warning("writer queue off: %s", error)
+                return
+            self._fds[key] = fd
         fcntl.flock(fd, fcntl.LOCK_EX)
 
     def release(self, dbapi_conn) -> None:

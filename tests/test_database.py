@@ -4,6 +4,7 @@ These run on a SQLite file of their own whatever TEST_DATABASE_URL says: the beh
 SQLite's (PostgreSQL has row locks and needs none of it).
 """
 
+import os
 import sqlite3
 import threading
 import time
@@ -110,3 +111,18 @@ def test_a_connection_returned_to_the_pool_mid_transaction_leaves_the_queue(sqli
     thread = threading.Thread(target=next_writer, daemon=True)
     thread.start()
     assert done.wait(10), "the queue was still held by a connection back in the pool"
+
+
+def test_an_unusable_queue_file_leaves_sqlite_to_guard_the_writes(sqlite_app, caplog):
+    """A lock file the app cannot open (made by root, say) must not stop writing."""
+    app, path = sqlite_app
+    lock = f"{path}-writers.lock"
+    with app.app_context():
+        db.engine.dispose()  # new connections: no queue file open yet
+    os.remove(lock)
+    os.mkdir(lock)  # a directory cannot be opened for writing
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO probe (n) VALUES (1)"))
+    assert "writer queue off" in caplog.text
+    with app.app_context():
+        assert db.session.execute(text("SELECT count(*) FROM probe")).scalar() == 1

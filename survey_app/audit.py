@@ -33,13 +33,19 @@ def audit(
     *,
     school_id: int | None = None,
     user_id: int | None = None,
+    as_user: bool = True,
     **detail: Any,
 ) -> None:
-    """Insert an audit row in the current transaction (the caller commits, or rolls back)."""
-    if user_id is None and getattr(current_user, "is_authenticated", False):
-        user_id = current_user.id
-    if school_id is None and getattr(current_user, "is_authenticated", False):
-        school_id = current_user.school_id
+    """Insert an audit row in the current transaction (the caller commits, or rolls back).
+
+    Missing ids come from the logged-in user, unless `as_user` is False: a parent's answer
+    is nobody's, even if a staff member's browser sent it.
+    """
+    if as_user and (user_id is None or school_id is None):
+        user = current_user if getattr(current_user, "is_authenticated", False) else None
+        if user is not None:
+            user_id = user.id if user_id is None else user_id
+            school_id = user.school_id if school_id is None else school_id
     # A Core INSERT on the session's connection: one cached statement, no unit of work.
     db.session.connection().execute(
         _INSERT,

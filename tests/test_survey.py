@@ -367,3 +367,34 @@ def test_the_database_constraint_decides_a_lost_race(client, make, monkeypatch):
     assert response.status_code == 409
     assert count(Response) == 1 and count(Case) == 0
     assert stored(dossier).overall.value == "very_satisfied"
+
+
+def test_a_parents_answer_is_nobodys_even_from_a_staff_browser(client, make, auth):
+    """The audit row of a survey answer names no user, even if a clerk's session sent it."""
+    dossier = returned_dossier(make)
+    auth.login("clerk")
+    response = submit(client, dossier, {"overall": "satisfied"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    row = db.session.scalars(select(Audit).where(Audit.action == "survey_answered")).one()
+    assert row.user_id is None
+    assert row.school_id == dossier.school_id
+    assert row.entity_id == stored(dossier).id
+
+
+def test_the_blank_form_is_rendered_once_and_a_refused_one_keeps_its_answers(client, make):
+    """The cached questions of a blank form never leak a parent's answers or errors."""
+    first, second = returned_dossier(make), returned_dossier(make)
+    blank = open_form(client, first)[0]
+    refused = submit(client, first, {"overall": "dissatisfied", "comment": "x" * 2001})
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert re.search(
+        r'<input[^>]*checked[^>]*value="dissatisfied"|value="dissatisfied"[^>]*checked', html
+    )
+    assert 'class="err"' in html
+    again = open_form(client, second)[0]
+    assert not re.search(r"<input[^>]*checked", again) and 'class="err"' not in again
+    assert again.count('type="radio"') == blank.count('type="radio"')
+    english = client.get(f"/s/{second.token}?lang=en").get_data(as_text=True)
+    assert "Very satisfied" in english and "Rất hài lòng" not in english.split("<form", 1)[1]

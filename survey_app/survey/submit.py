@@ -11,6 +11,7 @@ import time
 from flask import current_app
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from survey_app.audit import audit
 from survey_app.auth.models import User
@@ -26,6 +27,11 @@ from survey_app.timeutil import utcnow
 # Core statements on the session's connection: compiled once, no unit of work per answer.
 _INSERT_RESPONSE = insert(Response.__table__).returning(Response.__table__.c.id)
 _INSERT_ANSWER = insert(Answer.__table__)
+# What the principal's mail about a new case shows: the dossier, its procedure, the answers.
+_FOR_CASE_MAIL = (
+    joinedload(Response.dossier).joinedload(Dossier.procedure),
+    selectinload(Response.answers),
+)
 _ANSWER_OF = select(Response.id).where(Response.dossier_id == bindparam("dossier_id"))
 
 
@@ -83,13 +89,15 @@ def store_response(
                 [{"response_id": response_id, "question_code": c, "value": v} for c, v in answers],
             )
         if questions.needs_follow_up(overall.value, details):
-            case = route_response(db.session.get(Response, response_id), details)
+            response = db.session.get(Response, response_id, options=_FOR_CASE_MAIL)
+            case = route_response(response, details)
         audit(
             "survey_answered",
             "response",
             response_id,
             school_id=school_id,
             user_id=row["entered_by_id"],
+            as_user=False,
             channel=channel.value,
             dossier_id=dossier_id,
         )

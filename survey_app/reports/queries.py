@@ -23,7 +23,6 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import aliased
 
 from survey_app.cases.models import Case
 from survey_app.dossiers.models import Apology, Dossier, DossierStatus, IntakeChannel, Procedure
@@ -187,13 +186,10 @@ def intake(school_id: int | None, period: Period, group: str | None = None) -> d
     a, b = period.bounds_utc
     r, d = Response, Dossier
     ids = _received_ids(school_id, a, b)
-    # The same response again, joined only when it has a comment, so that PostgreSQL reads
-    # both joins from index entries alone (models: ix_response_dossier_answer and the
-    # partial ix_response_dossier_commented, whose predicate this repeats with literals;
-    # SQLite, with no ANALYZE, follows the unique index on dossier_id instead).
-    rc = aliased(Response)
+    # One join to the response (at most one per dossier): both engines read it through
+    # the unique index on dossier_id, PostgreSQL as one range of it (see _received_ids).
     empty = literal_column("''")
-    has_comment = func.coalesce(func.trim(rc.comment), empty) != empty
+    has_comment = func.coalesce(func.trim(r.comment), empty) != empty
     sat = r.overall.in_(SATISFIED)
     columns = {
         "received": func.count(d.id),
@@ -213,18 +209,20 @@ def intake(school_id: int | None, period: Period, group: str | None = None) -> d
         "kiosk": _n(r.channel == "kiosk"),
         "self_satisfied": _n(and_(r.channel.in_(SELF_SERVICE), sat)),
         "assisted_satisfied": _n(and_(r.channel.in_(ASSISTED), sat)),
-        "comments": func.count(rc.dossier_id),
-        "suggestions": _n(rc.overall.in_(SATISFIED)),
+        "comments": _n(has_comment),
+        "suggestions": _n(and_(has_comment, sat)),
     }
-    # With the id range (PostgreSQL), the dossiers too are held to it: those entered
-    # after it was read are left out of both sides, as if the report ran a moment earlier.
+    # With the id range (PostgreSQL), the dossiers are held to its end: one entered after
+    # it was read is left out of both sides, as if the report ran a moment earlier. (Not
+    # to its start as well: taking the two ranges as independent, the planner would expect
+    # a few thousand dossiers and give up the parallel plan.)
     in_ids = (lambda col: col.between(*ids)) if ids else (lambda col: True)
+    entered = (d.id <= ids[1]) if ids else True
     base = (
         select()
         .select_from(d)
         .outerjoin(r, and_(r.dossier_id == d.id, in_ids(r.dossier_id)))
-        .outerjoin(rc, and_(rc.dossier_id == d.id, has_comment, in_ids(rc.dossier_id)))
-        .where(_scope(d.school_id, school_id), d.received_at >= a, d.received_at < b, in_ids(d.id))
+        .where(_scope(d.school_id, school_id), d.received_at >= a, d.received_at < b, entered)
     )
     return _aggregate(Intake, columns, _group_key(group, d.received_at), _grouped(base, group))
 

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.auth.models import User, enum_column
@@ -21,8 +21,6 @@ class ResponseChannel(enum.StrEnum):
 
 SELF_SERVICE = (ResponseChannel.QR, ResponseChannel.CODE)
 ASSISTED = (ResponseChannel.PAPER, ResponseChannel.KIOSK)
-# A comment worth reading; the predicate of the partial index the report counts them on.
-HAS_COMMENT = "coalesce(trim(comment), '') <> ''"
 
 
 class Overall(enum.StrEnum):
@@ -34,18 +32,10 @@ class Overall(enum.StrEnum):
 class Response(db.Model):
     __table_args__ = (
         Index("ix_response_school_submitted", "school_id", "submitted_at"),
-        # The monthly report joins a month's dossiers to their responses (and answers):
-        # with these two the joins read index entries only (the first also serves the
-        # (dossier_id, id) lookups of reports.queries.aspects), and PostgreSQL reads the
-        # month's range of them instead of scanning every response.
-        Index("ix_response_dossier_answer", "dossier_id", "id", "overall", "channel"),
-        Index(
-            "ix_response_dossier_commented",
-            "dossier_id",
-            "overall",
-            sqlite_where=text(HAS_COMMENT),
-            postgresql_where=text(HAS_COMMENT),
-        ),
+        # reports.queries.aspects joins a month's dossiers to their responses' ids and on
+        # to their answers: from index entries alone, and on PostgreSQL as one range of it.
+        # (intake reads the same range of the unique index on dossier_id, and the rows.)
+        Index("ix_response_dossier_response", "dossier_id", "id"),
         CheckConstraint("contact_phone IS NULL OR contact_consent", name="phone_needs_consent"),
         CheckConstraint(
             "(channel IN ('paper', 'kiosk')) = (entered_by_id IS NOT NULL)",

@@ -14,7 +14,6 @@ from datetime import date
 from sqlalchemy import (
     Integer,
     and_,
-    case,
     func,
     literal,
     literal_column,
@@ -44,8 +43,12 @@ SATISFIED = (Overall.VERY_SATISFIED, Overall.SATISFIED)
 
 
 def _n(condition):
-    """COUNT of rows where `condition` holds (0, not NULL, on an empty group)."""
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    """COUNT of rows where `condition` holds (0, not NULL, on an empty group).
+
+    COUNT(*) FILTER (WHERE ...) (PostgreSQL 9.4, SQLite 3.30): cheaper per row than
+    SUM(CASE ...), which the intake's nineteen figures over a month's dossiers feel.
+    """
+    return func.count().filter(condition)
 
 
 @dataclass

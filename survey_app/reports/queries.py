@@ -168,7 +168,7 @@ def _received_ids(school_id: int | None, a, b) -> tuple[int, int] | None:
     """The lowest and highest id of the dossiers in scope received in [a, b), on PostgreSQL.
 
     Dossier ids follow the order of entry, so a period's dossiers are a narrow id range,
-    and so are their responses in ix_response_dossier_*. Told that range as constants,
+    and so are their responses in the indexes on response.dossier_id. Told it as constants,
     PostgreSQL reads it once and hash-joins it to the period's dossiers, instead of one
     index lookup per dossier; the bound follows from the join, so no figure changes. (On
     SQLite, which joins by lookups only, it would buy nothing: None.) min/max over

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from survey_app.dossiers.models import SHORT_CODE_ALPHABET, Dossier
 from survey_app.extensions import db, limiter
 from survey_app.survey.models import Response
+from survey_app.survey.submit import is_answered
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212_.]")
@@ -79,9 +80,7 @@ def answered_at_lookup(dossier: Dossier) -> bool:
     """
     if g.get("survey_dossier") is dossier:
         return g.survey_answered
-    return (
-        db.session.scalar(select(Response.id).where(Response.dossier_id == dossier.id)) is not None
-    )
+    return is_answered(dossier)
 
 
 def dossier_for_short_code(raw: str | None) -> Dossier | None:

@@ -1,13 +1,11 @@
 """Dashboard, report page, charts, filing and the targets page: who may see them, and what."""
 
 import io
-import math
 from datetime import date, datetime
 
 import pytest
 from flask_babel import force_locale
 from pypdf import PdfReader
-from reportlab.pdfbase import pdfmetrics
 from sqlalchemy import func, select
 
 from survey_app.audit import Audit
@@ -196,16 +194,6 @@ def test_every_chart_renders_svg_and_png(app, january):
             assert png.startswith(b"\x89PNG")
 
 
-def _text_corners(op):
-    """The four corners of a recorded string, rotated as drawn, in figure points."""
-    _kind, x, y, text, font, size, angle, _rgba, _clip = op
-    face = pdfmetrics.getFont(font).face
-    width = pdfmetrics.stringWidth(text, font, size)
-    up, down = face.ascent / 1000 * size, face.descent / 1000 * size
-    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-    return [(x + u * c - v * s, y + u * s + v * c) for u in (0, width) for v in (down, up)]
-
-
 @pytest.mark.parametrize("scope", ["school", "all"])
 def test_pdf_chart_text_stays_inside_its_figure(app, january, scope):
     """Every label, tick and bar value of the PDF's charts is drawn inside the chart: none cut."""
@@ -220,7 +208,7 @@ def test_pdf_chart_text_stays_inside_its_figure(app, january, scope):
             texts = [op for op in ops if op[0] == "text"]
             assert any(op[0] == "path" for op in ops) and texts, name
             for op in texts:
-                for cx, cy in _text_corners(op):
+                for cx, cy in vector.text_corners(op):
                     assert -0.5 <= cx <= width + 0.5 and -0.5 <= cy <= height + 0.5, (name, op)
             assert {op[4] for op in texts} <= {vector.FONT, vector.BOLD}  # DejaVu Sans
 
@@ -238,7 +226,7 @@ def test_a_wrong_layout_guess_is_measured_and_corrected(app, january, monkeypatc
             width, height, ops = charts.recording(name, january.school.id, period)
             for op in ops:
                 if op[0] == "text":
-                    for cx, cy in _text_corners(op):
+                    for cx, cy in vector.text_corners(op):
                         assert -0.5 <= cx <= width + 0.5 and -0.5 <= cy <= height + 0.5, name
             texts = [op for op in ops if op[0] == "text"]
             before = [op for op in first[name][2] if op[0] == "text"]

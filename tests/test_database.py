@@ -70,17 +70,19 @@ def test_a_plain_post_takes_the_write_lock_at_its_first_statement(sqlite_app):
 def test_writers_queue_and_each_waits_for_the_previous_commit(sqlite_app):
     app, _path = sqlite_app
     events: list[tuple[str, int, float]] = []
+    first_inside = threading.Event()
 
     def writer(n: int, hold: float) -> None:
         with app.app_context(), db.engine.begin() as conn:  # BEGIN IMMEDIATE, in the queue
             events.append(("in", n, time.monotonic()))
+            first_inside.set()
             conn.execute(text("INSERT INTO probe (n) VALUES (:n)"), {"n": n})
             time.sleep(hold)
             events.append(("out", n, time.monotonic()))
 
     first = threading.Thread(target=writer, args=(1, 0.4))
     first.start()
-    time.sleep(0.1)
+    assert first_inside.wait(10)  # the second writer comes while the first holds the lock
     second = threading.Thread(target=writer, args=(2, 0.0))
     second.start()
     for thread in (first, second):

@@ -166,20 +166,27 @@ def test_healthz_and_error_page_without_database(tmp_path):
     assert "Traceback" not in page.get_data(as_text=True)
 
 
-def _scratch_database_url(tmp_path) -> str:
+@pytest.fixture
+def scratch_database_url(tmp_path):
+    """An empty database of the suite's kind, dropped afterwards (PostgreSQL)."""
     base = os.environ.get("TEST_DATABASE_URL")
     if not base or not base.startswith("postgresql"):
-        return f"sqlite:///{tmp_path / 'migrations.db'}"
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
     name = f"mig_{uuid.uuid4().hex[:8]}"
     engine = create_engine(base, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    return base.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        engine.dispose()
 
 
-def test_migrations_upgrade_and_match_models(tmp_path):
-    url = _scratch_database_url(tmp_path)
+def test_migrations_upgrade_and_match_models(scratch_database_url):
+    url = scratch_database_url
     env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "development"}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi", "db"]
     upgrade = subprocess.run(

@@ -8,12 +8,14 @@ import contextvars
 import os
 import re
 import threading
+import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from survey_app import create_app
 from survey_app.auth.models import Role, School, User
@@ -32,6 +34,26 @@ PASSWORD = "correct horse battery"
 def pytest_addoption(parser):
     # Fault injection (tests/faults, `make test-faults`) runs only with this flag.
     parser.addoption("--run-faults", action="store_true", help="run tests/faults too")
+
+
+@contextmanager
+def scratch_database(tmp_path, prefix: str = "hl_scratch"):
+    """A fresh, empty database of the suite's kind, dropped afterwards: PostgreSQL (on the
+    server of TEST_DATABASE_URL) when the suite runs on it, else a SQLite file."""
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if not base.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / (prefix + '.db')}"
+        return
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,10 @@ import stat
 import threading
 import time
 import uuid
-from contextlib import closing, contextmanager
+from contextlib import closing
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from survey_app.extensions import db
 from survey_app.survey import questions
 from survey_app.survey.models import Response, ResponseChannel
 from survey_app.timeutil import utcnow
+from tests.conftest import scratch_database
 
 BATCH = 5  # dossiers (each with its response) per writer transaction
 
@@ -82,25 +83,6 @@ class Writer(threading.Thread):
             time.sleep(0.01)
 
 
-@contextmanager
-def fresh_database(tmp_path, backend: str):
-    """An empty database of the given backend, dropped afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    base = os.environ["TEST_DATABASE_URL"]
-    name = f"hl_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield base.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
-
-
 def _counts(url: str) -> tuple[int, int, int]:
     """(dossiers, responses, responses whose dossier exists) in the database at url."""
     engine = create_engine(url)
@@ -144,7 +126,7 @@ def test_backup_during_writes_restores_consistent(app, make, runner, tmp_path):
     assert check.exit_code == 0, check.output
     assert check.output.startswith("ok")
 
-    with fresh_database(tmp_path, backend) as target:
+    with scratch_database(tmp_path, "hl_restore") as target:  # the suite's backend
         restore_app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": target})
         with restore_app.app_context():  # the CLI would reuse the test app's context
             restored = restore_app.test_cli_runner().invoke(

@@ -11,7 +11,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from sqlalchemy import create_engine, text
 
 from survey_app import create_app
 from survey_app.deploy import ADVISORY_LOCK_KEY
+from tests.conftest import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,25 +32,6 @@ def _head_revision() -> str:
     config.set_main_option("script_location", str(ROOT / "migrations"))
     (head,) = ScriptDirectory.from_config(config).get_heads()
     return head
-
-
-@contextmanager
-def scratch_database(tmp_path):
-    """A fresh, empty database: PostgreSQL when the suite runs on it, else SQLite."""
-    base = os.environ.get("TEST_DATABASE_URL", "")
-    if not base.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'deploy.db'}"
-        return
-    name = f"hl_deploy_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield base.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 def _env(url: str, **extra) -> dict[str, str]:
@@ -107,7 +88,7 @@ def _wait_for_line(proc: subprocess.Popen, needle: str, timeout: float) -> str:
 
 def test_two_starts_migrate_once(tmp_path):
     head = _head_revision()
-    with scratch_database(tmp_path) as url:
+    with scratch_database(tmp_path, "hl_deploy") as url:
         with migration_lock_held(url):
             # Both starts find the lock taken and queue behind it, then race for it.
             first, second = _deploy(url), _deploy(url)

@@ -3,14 +3,12 @@
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from survey_app import create_app
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 # Routes anyone may open; every other route must carry role_required (checked below).
@@ -166,38 +164,19 @@ def test_healthz_and_error_page_without_database(tmp_path):
     assert "Traceback" not in page.get_data(as_text=True)
 
 
-@pytest.fixture
-def scratch_database_url(tmp_path):
-    """An empty database of the suite's kind, dropped afterwards (PostgreSQL)."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base or not base.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    name = f"mig_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield base.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        engine.dispose()
-
-
-def test_migrations_upgrade_and_match_models(scratch_database_url):
-    url = scratch_database_url
-    env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "development"}
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi", "db"]
-    upgrade = subprocess.run(
-        [*flask, "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert upgrade.returncode == 0, upgrade.stderr
-    check = subprocess.run(
-        [*flask, "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert check.returncode == 0, check.stdout + check.stderr
-    assert "No new upgrade operations detected" in check.stdout + check.stderr
+def test_migrations_upgrade_and_match_models(tmp_path):
+    with scratch_database(tmp_path, "mig") as url:
+        env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "development"}
+        flask = [sys.executable, "-m", "flask", "--app", "wsgi", "db"]
+        upgrade = subprocess.run(
+            [*flask, "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert upgrade.returncode == 0, upgrade.stderr
+        check = subprocess.run(
+            [*flask, "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "No new upgrade operations detected" in check.stdout + check.stderr
 
 
 def test_production_accepts_a_strong_key_from_the_environment(tmp_path):

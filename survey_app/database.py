@@ -4,9 +4,10 @@ A request that writes takes SQLite's write lock at its first statement (`BEGIN I
 so a read snapshot is never upgraded to a write mid-transaction: that upgrade fails at once
 with "database is locked" when another worker committed in between, whatever the busy
 timeout. A view marked `@reads_first` (the parent's survey POST: lookups and validation,
-then one short write) starts with a plain `BEGIN` instead and calls `begin_writes()` before
-its first write, which ends the read transaction so the next one begins IMMEDIATE: the write
-lock is held for the inserts and the commit only, not for the whole request.
+then one short write) reads in SQLite's autocommit mode instead (each statement its own
+snapshot, no transaction to upgrade) and calls `begin_writes()` before its first write, which
+issues `BEGIN IMMEDIATE` on the same connection: the write lock is held for the inserts and
+the commit only, not for the whole request.
 
 Writers also queue on an exclusive `flock` of a file beside the database (`WriterQueue`),
 taken just before `BEGIN IMMEDIATE` and released right after COMMIT or ROLLBACK. SQLite's
@@ -34,13 +35,17 @@ def reads_first(view: Callable) -> Callable:
 
 
 def begin_writes() -> None:
-    """Before a @reads_first view's first write: end its read transaction (SQLite).
+    """Before a @reads_first view's first write: take SQLite's write lock (BEGIN IMMEDIATE).
 
-    Committing an untouched read transaction writes nothing; loaded objects are expired, so
-    read the values you still need (ids) before calling this.
+    Its reads ran in autocommit mode on the session's connection; the transaction that
+    SQLAlchemy began for them becomes the write transaction (loaded objects stay loaded).
     """
-    if g.pop("sqlite_reads_first", False) and db.session().in_transaction():
-        db.session.commit()
+    if not g.pop("sqlite_reads_first", False):
+        return
+    session = db.session()
+    if session.in_transaction():  # else the first statement begins IMMEDIATE by itself
+        begin_immediate = current_app.extensions["sqlite_begin_immediate"]
+        begin_immediate(session.connection().connection.dbapi_connection)
 
 
 class WriterQueue:
@@ -111,20 +116,7 @@ def configure_engine(app: Flask) -> None:
     path = engine.url.database
     queue = WriterQueue(f"{path}-writers.lock") if path and path != ":memory:" else None
 
-    @event.listens_for(engine, "begin")
-    def _sqlite_begin(conn):
-        # Writers (POSTs, CLI) take the write lock up front, so a read lock is never
-        # upgraded mid-transaction ("database is locked"); pages that only read don't.
-        if has_request_context():
-            writes = request.method not in ("GET", "HEAD") and not g.get("sqlite_reads_first")
-        else:
-            writes = immediate_outside_requests
-        # On the sqlite3 connection itself: a statement without results needs none of
-        # SQLAlchemy's execution machinery (this runs for every transaction).
-        dbapi_conn = conn.connection.dbapi_connection
-        if not writes or deferred:
-            dbapi_conn.execute("BEGIN")
-            return
+    def _begin_immediate(dbapi_conn) -> None:
         if queue is not None:
             queue.acquire(dbapi_conn)
         try:
@@ -133,6 +125,29 @@ def configure_engine(app: Flask) -> None:
             if queue is not None:
                 queue.release(dbapi_conn)
             raise
+
+    app.extensions["sqlite_begin_immediate"] = _begin_immediate
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn):
+        # Writers (POSTs, CLI) take the write lock up front, so a read lock is never
+        # upgraded mid-transaction ("database is locked"); pages that only read don't.
+        # On the sqlite3 connection itself: a statement without results needs none of
+        # SQLAlchemy's execution machinery (this runs for every transaction).
+        dbapi_conn = conn.connection.dbapi_connection
+        if deferred:
+            dbapi_conn.execute("BEGIN")
+        elif not has_request_context():
+            if immediate_outside_requests:
+                _begin_immediate(dbapi_conn)
+            else:
+                dbapi_conn.execute("BEGIN")
+        elif request.method in ("GET", "HEAD"):
+            dbapi_conn.execute("BEGIN")
+        elif g.get("sqlite_reads_first"):
+            pass  # autocommit reads until begin_writes()
+        else:
+            _begin_immediate(dbapi_conn)
 
     if queue is None:
         return

@@ -61,7 +61,11 @@ def detail_rows(answers) -> list[tuple[object, object, bool]]:
 
 def negative_details(answers) -> list[tuple[object, object]]:
     """(short question label, answer label) of the negative details only."""
-    given = {a.question_code: a.value for a in answers}
+    return negative_given({a.question_code: a.value for a in answers})
+
+
+def negative_given(given: dict[str, str]) -> list[tuple[object, object]]:
+    """negative_details() of answers given as {question code: value}."""
     return [
         (q.short or q.label, dict(q.choices).get(given[q.code], given[q.code]))
         for q in questions.DETAILS

@@ -11,7 +11,6 @@ import time
 from flask import current_app
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
 
 from survey_app.audit import audit
 from survey_app.auth.models import User
@@ -27,11 +26,6 @@ from survey_app.timeutil import utcnow
 # Core statements on the session's connection: compiled once, no unit of work per answer.
 _INSERT_RESPONSE = insert(Response.__table__).returning(Response.__table__.c.id)
 _INSERT_ANSWER = insert(Answer.__table__)
-# What the principal's mail about a new case shows: the dossier, its procedure, the answers.
-_FOR_CASE_MAIL = (
-    joinedload(Response.dossier).joinedload(Dossier.procedure),
-    selectinload(Response.answers),
-)
 _ANSWER_OF = select(Response.id).where(Response.dossier_id == bindparam("dossier_id"))
 
 
@@ -57,15 +51,17 @@ def store_response(
     answer (the race lost).
 
     The common answer is three INSERTs (response, its answers in one statement, the audit
-    row) and the COMMIT; a response that needs follow-up also opens its case and mail.
+    row) and the COMMIT; a response that needs follow-up also opens its case and mail, whose
+    reads (due date, principals, the mail's text) come first, before the write lock.
     """
-    from survey_app.cases.routing import route_response  # cases imports survey models
+    from survey_app.cases.routing import open_case, plan_case  # cases imports survey models
 
     details = form.details()
     overall = Overall(form.overall.data)
     phone = form.phone.data or None
     consent = bool(form.consent.data)
     dossier_id, school_id = dossier.id, dossier.school_id
+    now = utcnow()  # the answer's time, and its case's
     answers = [*details.items(), *((questions.REASONS_CODE, v) for v in form.reasons_data())]
     row = {
         "dossier_id": dossier_id,
@@ -77,8 +73,9 @@ def store_response(
         "contact_phone": phone if consent else None,
         "entered_by_id": entered_by.id if entered_by else None,
         "questions_version": questions.VERSION,
+        "submitted_at": now,
     }
-    case = None
+    case = plan_case(dossier, overall.value, details, row["comment"], now)
     try:
         begin_writes()  # SQLite: the write lock from here to COMMIT only
         conn = db.session.connection()
@@ -88,9 +85,8 @@ def store_response(
                 _INSERT_ANSWER,
                 [{"response_id": response_id, "question_code": c, "value": v} for c, v in answers],
             )
-        if questions.needs_follow_up(overall.value, details):
-            response = db.session.get(Response, response_id, options=_FOR_CASE_MAIL)
-            case = route_response(response, details)
+        if case is not None:
+            open_case(case, response_id)
         audit(
             "survey_answered",
             "response",

@@ -16,7 +16,7 @@ class Audit(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
     action: Mapped[str] = mapped_column(String(50))
     entity: Mapped[str] = mapped_column(String(30))
     entity_id: Mapped[int | None] = mapped_column(index=True)

@@ -4,12 +4,13 @@ import io
 import logging
 import re
 import secrets
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from flask import Flask, abort, g, request
 from flask.wrappers import Request
 from werkzeug.formparser import FormDataParser
 
+BAD_FORM_FIELDS = "hai_long.bad_form_fields"  # request.environ key
 # Views that re-render their own form with a precise message for bad bytes.
 SELF_CHECKED_ENDPOINTS = {"survey.survey"}
 # Views that answer a malformed token with their own "invalid link" page.
@@ -17,10 +18,11 @@ TOKEN_ENDPOINTS = {"survey.survey", "survey.thanks", "cases.loop"}
 
 
 class StrictFormDataParser(FormDataParser):
-    """Notes a urlencoded body whose percent-escapes are not UTF-8.
+    """Notes the fields of a urlencoded body whose percent-escapes are not UTF-8.
 
     Werkzeug keeps such bytes percent-quoted ("%C3(") instead of failing, so a field would
-    silently store them; the flag lets `refuse_bad_form_text` answer 400 instead.
+    silently store them; the names let `refuse_bad_form_text` answer 400 instead, and the
+    survey re-render its form with a message on those fields.
     """
 
     def _parse_urlencoded(self, stream, mimetype, content_length, options):
@@ -28,22 +30,39 @@ class StrictFormDataParser(FormDataParser):
         try:
             parse_qsl(body.decode(), keep_blank_values=True, errors="strict")
         except UnicodeDecodeError:
-            request.environ["hai_long.bad_form_bytes"] = True
+            request.environ[BAD_FORM_FIELDS] = _not_utf8_names(body)
         return super()._parse_urlencoded(io.BytesIO(body), mimetype, content_length, options)
+
+
+def _not_utf8_names(body: bytes) -> set[str]:
+    bad = set()
+    for pair in body.split(b"&"):
+        name, _sep, value = pair.partition(b"=")
+        try:
+            for part in (name, value):
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            bad.add(unquote_to_bytes(name).decode("utf-8", "replace"))
+    return bad
 
 
 class HaiLongRequest(Request):
     form_data_parser_class = StrictFormDataParser
 
 
+def bad_form_fields() -> set[str]:
+    """Names of the posted urlencoded fields whose bytes are not UTF-8 (parses the form)."""
+    request.form  # noqa: B018 - parses the body (CSRFProtect usually has already)
+    return request.environ.get(BAD_FORM_FIELDS, set())
+
+
 def bad_form_bytes() -> bool:
     """True when the posted form is not UTF-8 (urlencoded escapes, or a multipart part that
     decoded to U+FFFD). NUL and control characters are each form's own validators' job, so
     the form comes back with its message and the typed values."""
-    form = request.form  # parses the body (CSRFProtect usually has already)
-    if request.environ.get("hai_long.bad_form_bytes"):
+    if bad_form_fields():
         return True
-    return any("\ufffd" in k or "\ufffd" in v for k, v in form.items(multi=True))
+    return any("\ufffd" in k or "\ufffd" in v for k, v in request.form.items(multi=True))
 
 
 class EscapeControlChars(logging.Filter):

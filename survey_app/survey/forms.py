@@ -10,9 +10,8 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from urllib.parse import unquote_to_bytes
 
-from flask import current_app, request
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
@@ -47,25 +46,6 @@ def canonical_phone(value: str) -> str | None:
     """A Vietnamese mobile number as 0xxxxxxxxx, or None when it is not one."""
     match = _PHONE.fullmatch(_PHONE_SEPARATORS.sub("", value))
     return "0" + match.group(1) if match else None
-
-
-def invalid_utf8_fields() -> set[str]:
-    """Names of urlencoded fields whose bytes are not UTF-8.
-
-    Werkzeug keeps such bytes percent-quoted instead of failing, so read the raw body
-    (call before request.form; multipart parts decode to U+FFFD, caught by clean_text).
-    """
-    if request.mimetype != "application/x-www-form-urlencoded":
-        return set()
-    bad = set()
-    for pair in request.get_data(cache=True).split(b"&"):
-        name, _sep, value = pair.partition(b"=")
-        try:
-            for part in (name, value):
-                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
-        except UnicodeDecodeError:
-            bad.add(unquote_to_bytes(name).decode("utf-8", "replace"))
-    return bad
 
 
 class SurveyTokenCSRF(CSRF):

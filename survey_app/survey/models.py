@@ -69,7 +69,8 @@ class Answer(db.Model):
     __table_args__ = (UniqueConstraint("response_id", "question_code", "value"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    # Looked up through the unique constraint above (response_id is its first column).
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"))
     question_code: Mapped[str] = mapped_column(String(40))
     value: Mapped[str] = mapped_column(String(40))
 

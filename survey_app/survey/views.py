@@ -9,8 +9,9 @@ from sqlalchemy import select
 from survey_app.database import reads_first
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.extensions import csrf, db
+from survey_app.security import bad_form_fields
 from survey_app.survey import bp, lookup, questions
-from survey_app.survey.forms import CodeForm, SurveyForm, invalid_utf8_fields
+from survey_app.survey.forms import CodeForm, SurveyForm
 from survey_app.survey.models import Response, ResponseChannel
 from survey_app.survey.submit import can_answer, is_expired, store_response
 
@@ -104,7 +105,7 @@ def survey(token: str):
     if is_expired(dossier):
         return _gone(410)
 
-    bad_bytes = invalid_utf8_fields() if request.method == "POST" else set()
+    bad_bytes = bad_form_fields() if request.method == "POST" else set()
     form = SurveyForm(meta={"csrf_context": dossier.token})
     if request.method == "GET":
         return _form_page(dossier, form)

@@ -8,10 +8,11 @@ import os
 import sqlite3
 import threading
 import time
+from datetime import datetime
 
 import pytest
 from flask import g
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from survey_app import create_app
 from survey_app.database import begin_writes
@@ -128,3 +129,33 @@ def test_an_unusable_queue_file_leaves_sqlite_to_guard_the_writes(sqlite_app, ca
     assert "writer queue off" in caplog.text
     with app.app_context():
         assert db.session.execute(text("SELECT count(*) FROM probe")).scalar() == 1
+
+
+def test_a_case_is_planned_before_the_write_lock_and_opened_under_it(app, make):
+    """The 1 answer in 10 that opens a case reads its rule, calendar, principals and mail
+    text without the write lock; only the inserts hold it (survey_app/cases/routing.py)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock (TEST_DATABASE_URL is PostgreSQL)")
+    from survey_app.cases.routing import open_case, plan_case
+    from survey_app.dossiers.models import Dossier
+    from survey_app.notify.models import Outbox
+
+    make.user("principal", username="ht", email="ht@school.test")
+    dossier_id = make.dossier(returned_at=datetime(2025, 10, 1, 9, 0)).id
+    response_id = make.response(db.session.get(Dossier, dossier_id), overall="dissatisfied").id
+    path = db.engine.url.database
+    db.session.commit()
+    with app.test_request_context("/s/x", method="POST"):
+        g.sqlite_reads_first = True
+        dossier = db.session.get(Dossier, dossier_id)
+        plan = plan_case(dossier, "dissatisfied", {"visits": "2+"}, "Chờ lâu quá")
+        assert plan is not None and plan.recipients == ("ht@school.test",)
+        assert _write_lock_free(path)  # all of that was reads
+        begin_writes()
+        case_id = open_case(plan, response_id)
+        assert not _write_lock_free(path)
+        db.session.commit()
+        assert _write_lock_free(path)
+    mail = db.session.scalars(select(Outbox)).one()
+    assert mail.body.endswith(f"http://localhost/cases/{case_id}")
+    assert "Chờ lâu quá" in mail.body and "{case_id}" not in mail.body

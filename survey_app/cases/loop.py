@@ -63,15 +63,12 @@ def _render(dossier: Dossier, case: Case, state: str, status: int, form=None):
 
 @bp.route("/s/<token>/loop", methods=["GET", "POST"])
 @csrf.exempt  # token-bound CSRF in LoopForm instead of the session's
-@lookup.per_address  # failed lookups count with the survey's, against enumeration
-@lookup.global_cap
 def loop(token: str):
     """GET: the thank-you once answered; POST: the parent's answer."""
     dossier = lookup.dossier_for_token(token)
     case = dossier_case(dossier) if dossier else None
-    if case is None:
-        lookup.log_failed_lookup("token", token)
-        abort(404)
+    if case is None:  # counts with the survey's failed lookups, against enumeration
+        return lookup.refuse("token", token, lambda: abort(404))
     if request.method == "GET":
         if case.parent_answered_at is None:
             return redirect(url_for("survey.survey", token=token), code=303)

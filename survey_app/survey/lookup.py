@@ -1,16 +1,19 @@
 """Finding a dossier from a survey link or a typed short code, and throttling failed tries.
 
-Only failed lookups count (a 404), per address and against a global cap, so codes cannot be
+Only failed lookups count, per address and against a global cap, so codes cannot be
 enumerated while a whole school's Wi-Fi behind one address still opens valid links freely:
-a request for a known token or code is exempt from both limits.
+a view answers an unknown token or code through `refuse()`, whose Flask-Limiter limits
+are the only ones on these routes, so a request for a known link never touches them.
 """
 
 import hashlib
 import re
 import time
 import unicodedata
+from collections.abc import Callable
 
 from flask import current_app, g, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
@@ -58,7 +61,7 @@ _BY_TOKEN_FOR_PAGE = _BY_TOKEN.options(joinedload(Dossier.school), joinedload(Do
 
 
 def dossier_for_token(token: str) -> Dossier | None:
-    """The dossier of a survey token (cached per request: the limits ask first)."""
+    """The dossier of a survey token (looked up once per request)."""
     cached = g.get("survey_dossier", _MISSING)
     if cached is not _MISSING and g.get("survey_token") == token:
         return cached
@@ -95,21 +98,6 @@ def log_failed_lookup(kind: str, secret: str) -> None:
     )
 
 
-def _lookup_failed(response) -> bool:
-    return response.status_code == 404
-
-
-def _known_link() -> bool:
-    """Exempt requests for a known token or code; only unknown ones are throttled."""
-    if request.view_args and "token" in request.view_args:
-        return dossier_for_token(request.view_args["token"]) is not None
-    if request.method != "POST":
-        return True  # the empty code form
-    if "survey_code_dossier" not in g:
-        g.survey_code_dossier = dossier_for_short_code(request.form.get("code"))
-    return g.survey_code_dossier is not None
-
-
 def _too_many(request_limit):
     seconds = max(1, int(request_limit.reset_at - time.time()))
     body = render_template("survey/too_many.html", minutes=max(1, round(seconds / 60)))
@@ -123,11 +111,15 @@ def too_many_page(error):
     return error.get_response()
 
 
+def _lookup_failed(response) -> bool:
+    """Deducted once the response is known: a refused request (429) does not count again."""
+    return response.status_code == 404
+
+
 per_address = limiter.shared_limit(
     lambda: current_app.config["SURVEY_LOOKUP_LIMIT"],
     scope="survey-lookup",
     deduct_when=_lookup_failed,
-    exempt_when=_known_link,
     on_breach=_too_many,
 )
 global_cap = limiter.shared_limit(
@@ -135,6 +127,20 @@ global_cap = limiter.shared_limit(
     scope="survey-lookup-global",
     key_func=lambda: "all",
     deduct_when=_lookup_failed,
-    exempt_when=_known_link,
     on_breach=_too_many,
 )
+
+
+def refuse(kind: str, secret: str, page: Callable[[], ResponseReturnValue]):
+    """The answer to an unknown token or code: counted against the address's and the
+    global limit, then logged and `page()` (its 404); the 429 page once a limit is used up
+    (Flask-Limiter logs those)."""
+    return _counted(kind, secret, page)
+
+
+@per_address
+@global_cap
+def _counted(kind: str, secret: str, page: Callable[[], ResponseReturnValue]):
+    # Flask-Limiter checks and counts its limits when this is called, in the request.
+    log_failed_lookup(kind, secret)
+    return page()

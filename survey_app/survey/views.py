@@ -1,6 +1,6 @@
 """The parent's survey: /s/<token> (status, form, answered, gone), /s (short code), thanks."""
 
-from flask import g, get_template_attribute, redirect, render_template, request, url_for
+from flask import get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -88,13 +88,10 @@ bp.register_error_handler(429, lookup.too_many_page)
 @bp.route("/s/<token>", methods=["GET", "POST"])
 @reads_first  # SQLite: the write lock is taken by store_response, not by the lookups
 @csrf.exempt  # token-bound CSRF in the form instead (works with cookies blocked)
-@lookup.per_address
-@lookup.global_cap
 def survey(token: str):
     dossier = lookup.dossier_for_token(token)
     if dossier is None:
-        lookup.log_failed_lookup("token", token)
-        return _gone(404)
+        return lookup.refuse("token", token, lambda: _gone(404))
     if dossier.status is DossierStatus.WITHDRAWN:
         return _gone(410)
     if not can_answer(dossier):
@@ -119,13 +116,10 @@ def survey(token: str):
 
 
 @bp.route("/s/<token>/thanks")
-@lookup.per_address
-@lookup.global_cap
 def thanks(token: str):
     dossier = lookup.dossier_for_token(token)
     if dossier is None:
-        lookup.log_failed_lookup("token", token)
-        return _gone(404)
+        return lookup.refuse("token", token, lambda: _gone(404))
     response = db.session.scalars(select(Response).where(Response.dossier_id == dossier.id)).first()
     if response is None:
         return redirect(url_for("survey.survey", token=token, lang=_lang()), code=303)
@@ -143,8 +137,6 @@ def thanks(token: str):
 @bp.route("/s/", methods=["GET", "POST"])
 @bp.route("/s", methods=["GET", "POST"])
 @csrf.exempt  # a lookup changes nothing; parents' browsers may block cookies
-@lookup.per_address
-@lookup.global_cap
 def enter_code():
     form = CodeForm()
     if request.method == "GET":
@@ -152,13 +144,19 @@ def enter_code():
     if not form.validate() or not form.code.data:
         form.code.errors = [_("Vui lòng nhập mã 8 ký tự in trên phiếu khảo sát.")]
         return render_template("survey/enter_code.html", form=form), 400
-    dossier = g.get("survey_code_dossier") or lookup.dossier_for_short_code(form.code.data)
+    dossier = lookup.dossier_for_short_code(form.code.data)
     if dossier is None:
-        lookup.log_failed_lookup("code", form.code.data)
-        form.code.errors = [
-            _("Không tìm thấy mã này. Vui lòng kiểm tra lại mã trên phiếu (không có chữ O, I, L).")
-        ]
-        return render_template("survey/enter_code.html", form=form), 404
+
+        def not_found():
+            form.code.errors = [
+                _(
+                    "Không tìm thấy mã này. Vui lòng kiểm tra lại mã trên phiếu "
+                    "(không có chữ O, I, L)."
+                )
+            ]
+            return render_template("survey/enter_code.html", form=form), 404
+
+        return lookup.refuse("code", form.code.data, not_found)
     return redirect(
         url_for("survey.survey", token=dossier.token, via="code", lang=_lang()), code=303
     )

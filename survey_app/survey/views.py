@@ -146,17 +146,14 @@ def enter_code():
         return render_template("survey/enter_code.html", form=form), 400
     dossier = lookup.dossier_for_short_code(form.code.data)
     if dossier is None:
-
-        def not_found():
-            form.code.errors = [
-                _(
-                    "Không tìm thấy mã này. Vui lòng kiểm tra lại mã trên phiếu "
-                    "(không có chữ O, I, L)."
-                )
-            ]
-            return render_template("survey/enter_code.html", form=form), 404
-
-        return lookup.refuse("code", form.code.data, not_found)
+        form.code.errors = [
+            _("Không tìm thấy mã này. Vui lòng kiểm tra lại mã trên phiếu (không có chữ O, I, L).")
+        ]
+        return lookup.refuse(
+            "code",
+            form.code.data,
+            lambda: (render_template("survey/enter_code.html", form=form), 404),
+        )
     return redirect(
         url_for("survey.survey", token=dossier.token, via="code", lang=_lang()), code=303
     )

@@ -11,9 +11,14 @@ APT_PACKAGES := chromium wrk poppler-utils fonts-dejavu-core
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
-install: $(BIN)/python  ## Python packages (pinned) and compiled translations
+install: $(BIN)/python node_modules/axe-core/axe.min.js  ## Python and npm packages (pinned), translations
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/pybabel compile --statistics -d survey_app/translations
+
+# axe-core for the accessibility tests (package-lock.json pins it; nothing from npm is served).
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 install-system:  ## Debian packages the browser tests and benchmarks use (needs root)
 	@if ! command -v chromium >/dev/null || ! command -v wrk >/dev/null || ! command -v pdftoppm >/dev/null; then \
@@ -50,4 +55,4 @@ deploy: install  ## Production step: migrate once (locked), before the workers s
 	$(BIN)/python -m survey_app.deploy
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache

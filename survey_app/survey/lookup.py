@@ -24,7 +24,6 @@ from survey_app.survey.submit import is_answered
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212_.]")
-_MISSING = object()
 
 
 def fingerprint(secret: str) -> str:
@@ -61,16 +60,13 @@ _BY_TOKEN_FOR_PAGE = _BY_TOKEN.options(joinedload(Dossier.school), joinedload(Do
 
 
 def dossier_for_token(token: str) -> Dossier | None:
-    """The dossier of a survey token (looked up once per request)."""
-    cached = g.get("survey_dossier", _MISSING)
-    if cached is not _MISSING and g.get("survey_token") == token:
-        return cached
+    """The dossier of a survey token; remembers (in `g`) whether it was answered then."""
     # A malformed token still costs one indexed query: unknown and expired look alike.
     key = token if _TOKEN.fullmatch(token) else "~"
     statement = _BY_TOKEN_FOR_PAGE if request.method == "GET" else _BY_TOKEN
     row = db.session.execute(statement, {"token": key}).first()
     dossier = row[0] if row else None
-    g.survey_token, g.survey_dossier = token, dossier
+    g.survey_dossier = dossier
     g.survey_answered = row is not None and row[1] is not None
     return dossier
 
@@ -131,16 +127,11 @@ global_cap = limiter.shared_limit(
 )
 
 
+@per_address
+@global_cap
 def refuse(kind: str, secret: str, page: Callable[[], ResponseReturnValue]):
     """The answer to an unknown token or code: counted against the address's and the
     global limit, then logged and `page()` (its 404); the 429 page once a limit is used up
-    (Flask-Limiter logs those)."""
-    return _counted(kind, secret, page)
-
-
-@per_address
-@global_cap
-def _counted(kind: str, secret: str, page: Callable[[], ResponseReturnValue]):
-    # Flask-Limiter checks and counts its limits when this is called, in the request.
+    (Flask-Limiter logs those). Flask-Limiter checks the limits when this is called."""
     log_failed_lookup(kind, secret)
     return page()

@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 APT_PACKAGES := chromium wrk poppler-utils fonts-dejavu-core
 
-.PHONY: install install-system run test test-faults bench lint format translations deploy clean
+.PHONY: install install-system run test test-faults bench bench-floor lint format translations deploy clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -38,6 +38,9 @@ test-faults: install install-system  ## Fault injection: killed workers, databas
 
 bench: install install-system  ## Benchmarks B1–B6 (see BENCHMARKS.md)
 	$(BIN)/python -m bench.run_all
+
+bench-floor: install install-system  ## B1 beside the cheapest possible submit (PostgreSQL)
+	$(BIN)/python -m bench.b1_floor
 
 lint:
 	$(BIN)/ruff check .

@@ -350,8 +350,9 @@ class Gunicorn:
     delivery after commit is off (the case's mail is still written to the outbox).
     """
 
-    def __init__(self, db: Database, name: str = "gunicorn"):
+    def __init__(self, db: Database, name: str = "gunicorn", app: str = "wsgi:app"):
         self.db = db
+        self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = BENCH_DIR / f"{name}-{db.kind}.log"
@@ -382,7 +383,7 @@ class Gunicorn:
     def start(self) -> "Gunicorn":
         BENCH_DIR.mkdir(parents=True, exist_ok=True)
         log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
-        cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
+        cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", self.app]
         self.proc = subprocess.Popen(  # noqa: S603
             cmd, cwd=ROOT, env=self.env(), stdout=log_file, stderr=log_file, start_new_session=True
         )

@@ -55,12 +55,13 @@ def build(kind: str, name: str = SITE_NAME) -> tuple[Database, object, Base]:
 
 
 @contextlib.contextmanager
-def site(kind: str, serve: bool = True) -> Iterator[Site]:
+def site(kind: str, serve: bool = True, wsgi_app: str = "wsgi:app") -> Iterator[Site]:
+    """A fresh site (see build), served by gunicorn running `wsgi_app` unless not `serve`."""
     db, app, base = build(kind)
     if not serve:
         yield Site(db, app, base, None)
         return
-    with Gunicorn(db) as server:
+    with Gunicorn(db, app=wsgi_app) as server:
         log(f"gunicorn on {server.url}, {len(server.workers())} workers ({kind})")
         yield Site(db, app, base, server)
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from bench import b1_submit, b3_aggregate, b4_slips, b5_charts, report
+from bench import b1_submit, b3_aggregate, b4_slips, b5_charts, floor_app, report
 from bench.common import Database, alternate, write_requests, wrk
 from bench.seed import history_bounds, seed_base, seed_history, seed_tokens
 from survey_app.auth.models import School
@@ -59,6 +59,29 @@ def test_b1_submit_bodies_are_accepted_and_stored(app, client):
         content_type="application/x-www-form-urlencoded",
     )
     assert again.status_code == 409
+
+
+def test_b1_floor_route_stores_the_bare_answer(app, client):
+    """bench-floor's route (PostgreSQL only): one statement stores response, answers, audit."""
+    if _db(app).kind != "postgresql":
+        with pytest.raises(RuntimeError, match="PostgreSQL only"):
+            floor_app.register(app)
+        return
+    floor_app.register(app)
+    base = seed_base(app, "SMOKE")
+    (token,) = seed_tokens(app, base, 1, utcnow() - timedelta(hours=1), "F")
+    body = b1_submit.body(token, 1, app.config["SECRET_KEY"])
+    kind = "application/x-www-form-urlencoded"
+    response = client.post(f"/bench/floor/{token}", data=body, content_type=kind)
+    assert response.status_code == 303
+    stored = db.session.scalars(select(Response)).one()
+    assert stored.overall == "very_satisfied" and len(stored.answers) == 6
+    audited = db.session.execute(
+        text("SELECT entity_id FROM audit WHERE action = 'survey_answered'")
+    )
+    assert audited.scalars().all() == [stored.id]
+    assert client.post(f"/bench/floor/{token}", data=body, content_type=kind).status_code == 409
+    assert client.post("/bench/floor/unknown", data=body, content_type=kind).status_code == 404
 
 
 def test_b2_page_of_a_seeded_token(app, client):

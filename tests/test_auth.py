@@ -188,3 +188,66 @@ def test_cli_refuses_mismatched_confirmation(runner, make):
         input="password-one\npassword-two\npassword-one\npassword-one\n",
     )
     assert "Error: The two entered values do not match." in result.output
+
+
+def _audit_actions(user) -> list[str]:
+    from survey_app.audit import Audit
+
+    rows = db.session.scalars(db.select(Audit).filter_by(entity="user", entity_id=user.id))
+    return [row.action for row in rows]
+
+
+def test_cli_set_password_replaces_it_and_ends_open_sessions(app, client, runner, auth):
+    user = auth.login("clerk", username="vanthu")
+    assert client.get("/dossiers").status_code == 200
+    new = "mat-khau-moi-2026"
+    result = runner.invoke(args=["users", "set-password", "VanThu"], input=f"{new}\n{new}\n")
+    assert result.exit_code == 0, result.output
+    assert new not in result.output
+    db.session.expire_all()
+    assert client.get("/dossiers").status_code == 302  # the open session is gone
+    assert _post_login(app.test_client(), "vanthu", PASSWORD).status_code == 401
+    assert _post_login(app.test_client(), "vanthu", new).status_code == 303
+    assert "password_set" in _audit_actions(user)
+
+
+def test_cli_set_password_refuses_short_passwords_and_unknown_users(runner, make):
+    user = make.user("clerk", username="vanthu")
+    before = user.password_hash
+    short = runner.invoke(args=["users", "set-password", "vanthu"], input="ngan\nngan\n")
+    assert short.exit_code != 0 and "at least 8 characters" in short.output
+    unknown = runner.invoke(
+        args=["users", "set-password", "nobody"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+    assert unknown.exit_code != 0 and "No user 'nobody'" in unknown.output
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_hash == before
+
+
+def test_cli_deactivate_ends_sessions_and_login_until_activated(app, client, runner, auth):
+    user = auth.login("clerk", username="nghiviec")
+    assert client.get("/dossiers").status_code == 200
+    result = runner.invoke(args=["users", "deactivate", "nghiviec"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert client.get("/dossiers").status_code == 302
+    assert _post_login(app.test_client(), "nghiviec", PASSWORD).status_code == 401
+    listed = runner.invoke(args=["users", "list"]).output
+    assert "nghiviec\tclerk\tTEST\t0" in listed
+    again = runner.invoke(args=["users", "deactivate", "nghiviec"])
+    assert again.exit_code == 0 and "already inactive" in again.output
+    result = runner.invoke(args=["users", "activate", "nghiviec"])
+    assert result.exit_code == 0, result.output
+    assert _post_login(app.test_client(), "nghiviec", PASSWORD).status_code == 303
+    assert _audit_actions(user).count("deactivate") == 1
+    assert _audit_actions(user).count("activate") == 1
+
+
+def test_cli_deactivating_the_last_principal_warns(runner, make):
+    school = make.school()
+    make.user("principal", username="ht1", school=school)
+    make.user("principal", username="ht2", school=school)
+    first = runner.invoke(args=["users", "deactivate", "ht1"])
+    assert first.exit_code == 0 and "no active principal" not in first.output
+    last = runner.invoke(args=["users", "deactivate", "ht2"])
+    assert last.exit_code == 0 and "no active principal left" in last.output

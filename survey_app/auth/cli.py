@@ -63,6 +63,77 @@ def create_user(username, role, email, school_code, full_name, password):
     click.echo(f"Created {role.value} {username}" + (f" at {school.code}" if school else ""))
 
 
+def _user(username: str) -> User:
+    user = db.session.scalars(select(User).where(User.username == username.strip().lower())).first()
+    if user is None:
+        raise click.ClickException(f"No user {username!r}.")
+    return user
+
+
+def _end_sessions(user: User) -> None:
+    """Every cookie of this user stops working (the loader checks the session version)."""
+    user.session_version += 1
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@click.password_option(prompt="New password", confirmation_prompt=True, hide_input=True)
+@with_appcontext
+def set_password(username, password):
+    """Set a new password (asked for, hidden, confirmed); signs the user out everywhere."""
+    user = _user(username)
+    if len(password) < 8:
+        raise click.ClickException("Password must have at least 8 characters.")
+    user.password_hash = hash_password(password)
+    _end_sessions(user)
+    audit("password_set", "user", user.id, school_id=user.school_id, as_user=False)
+    db.session.commit()
+    click.echo(f"New password set for {user.username}; their open sessions are ended.")
+
+
+@users_cli.command("deactivate")
+@click.argument("username")
+@with_appcontext
+def deactivate(username):
+    """Disable an account (someone who left): no login, open sessions ended, history kept."""
+    user = _user(username)
+    if not user.active:
+        click.echo(f"{user.username} is already inactive.")
+        return
+    user.active = False
+    _end_sessions(user)
+    audit("deactivate", "user", user.id, school_id=user.school_id, as_user=False)
+    db.session.commit()
+    click.echo(f"Deactivated {user.username}.")
+    if user.role is Role.PRINCIPAL and not _active_principals(user.school_id):
+        click.echo(
+            "Warning: this school has no active principal left: new cases get no assignee "
+            "and no mail until one is created or reactivated.",
+            err=True,
+        )
+
+
+@users_cli.command("activate")
+@click.argument("username")
+@with_appcontext
+def activate(username):
+    """Enable a deactivated account again (with the password it had)."""
+    user = _user(username)
+    if user.active:
+        click.echo(f"{user.username} is already active.")
+        return
+    user.active = True
+    audit("activate", "user", user.id, school_id=user.school_id, as_user=False)
+    db.session.commit()
+    click.echo(f"Activated {user.username}.")
+
+
+def _active_principals(school_id: int | None) -> list[User]:
+    from survey_app.cases.routing import school_principals  # cases imports auth models
+
+    return school_principals(school_id) if school_id is not None else []
+
+
 @users_cli.command("list")
 @with_appcontext
 def list_users():

@@ -54,6 +54,8 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Remote address as ProxyFix would see it is not known here; log the proxy's header.
 access_log_format = '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# Survey tokens are written as /s/~<fingerprint> (the lookup's failure log uses the same).
+logger_class = "survey_app.accesslog.RedactingLogger"
 
 # Only the reverse proxy on this host may set X-Forwarded-* (ProxyFix trusts one hop).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

@@ -89,6 +89,9 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    # A database error's message (logged with the 500/503) names no parameter value: no
+    # comment, phone or survey token in the log.
+    SQLALCHEMY_ENGINE_OPTIONS = {**Config.SQLALCHEMY_ENGINE_OPTIONS, "hide_parameters": True}
     SESSION_COOKIE_NAME = "__Host-hl_session"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
+from survey_app.accesslog import redact
 from survey_app.extensions import db, login_manager
 
 
@@ -50,7 +51,7 @@ def register(app: Flask) -> None:
             "database unavailable [%s] %s %s: %s",
             error_id,
             request.method,
-            request.path,
+            redact(request.path),
             error.__class__.__name__,
         )
         body, code = _render(503, error_id=error_id)
@@ -63,5 +64,7 @@ def register(app: Flask) -> None:
         with contextlib.suppress(DBAPIError):
             db.session.rollback()
         error_id = uuid.uuid4().hex[:12]
-        app.logger.exception("unhandled error [%s] %s %s", error_id, request.method, request.path)
+        app.logger.exception(
+            "unhandled error [%s] %s %s", error_id, request.method, redact(request.path)
+        )
         return _render(InternalServerError.code, error_id=error_id)

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from survey_app import create_app
+from survey_app.accesslog import fingerprint, redact
 from survey_app.deploy import ADVISORY_LOCK_KEY
 from tests.conftest import scratch_database
 
@@ -177,6 +178,8 @@ def test_gunicorn_boots_with_the_config_and_serves(tmp_path):
         assert _get(base + "/healthz", "evil.example")[0] == 400
         status, _, body = _get(base + "/hello", host, {"X-Forwarded-Proto": "https"})
         assert (status, body) == (200, b"Hello, world!\n")
+        referer = {"Referer": f"https://{host}/s/{SECRET_TOKEN}/thanks"}
+        assert _get(f"{base}/s/{SECRET_TOKEN}?lang=en", host, referer)[0] == 404
     finally:
         server.send_signal(signal.SIGTERM)
         log, _ = server.communicate(timeout=30)
@@ -184,6 +187,32 @@ def test_gunicorn_boots_with_the_config_and_serves(tmp_path):
     assert log.count("Booting worker") == 2, log
     assert '"GET /healthz HTTP/1.1" 200' in log  # access log on stdout
     assert "Traceback" not in log
+    # Survey tokens never reach the log: the access line and the lookup's failure line
+    # both name it by the same fingerprint.
+    assert SECRET_TOKEN not in log
+    assert f'"GET /s/~{fingerprint(SECRET_TOKEN)}?lang=en HTTP/1.1" 404' in log
+    assert f"survey lookup failed: token {fingerprint(SECRET_TOKEN)}" in log
+
+
+SECRET_TOKEN = "Zq3v9TtJm0Lk2Xw8RbYc1NdPe7HsGaUf"
+
+
+@pytest.mark.parametrize(
+    ("logged", "expected"),
+    [
+        ("GET /s/TOKEN/thanks?lang=en HTTP/1.1", "GET /s/~FP/thanks?lang=en HTTP/1.1"),
+        ("/s/TOKEN/loop", "/s/~FP/loop"),
+        ("https://survey.example.edu.vn/s/TOKEN", "https://survey.example.edu.vn/s/~FP"),
+        ("POST /s HTTP/1.1", "POST /s HTTP/1.1"),  # the code form: nothing secret
+        ("GET /dossiers/HS-0001/slip HTTP/1.1", "GET /dossiers/HS-0001/slip HTTP/1.1"),
+        ("GET /static/s/app.css HTTP/1.1", "GET /static/s/app.css HTTP/1.1"),
+    ],
+)
+def test_access_log_redaction(logged, expected):
+    token = SECRET_TOKEN
+    out = redact(logged.replace("TOKEN", token))
+    assert out == expected.replace("FP", fingerprint(token))
+    assert token not in out
 
 
 def test_hello_is_off_by_default(client):

@@ -6,7 +6,6 @@ a view answers an unknown token or code through `refuse()`, whose Flask-Limiter 
 are the only ones on these routes, so a request for a known link never touches them.
 """
 
-import hashlib
 import re
 import time
 import unicodedata
@@ -17,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
+from survey_app.accesslog import fingerprint  # failed lookups are logged by it
 from survey_app.dossiers.models import SHORT_CODE_ALPHABET, Dossier
 from survey_app.extensions import db, limiter
 from survey_app.survey.models import Response
@@ -24,11 +24,6 @@ from survey_app.survey.submit import is_answered
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212_.]")
-
-
-def fingerprint(secret: str) -> str:
-    """A short hash for logs: failed lookups are logged without the token in clear."""
-    return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()[:12]
 
 
 def normalise_short_code(raw: str | None) -> str | None:

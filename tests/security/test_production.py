@@ -12,9 +12,11 @@ import pytest
 from flask import render_template
 from flask.sessions import TaggedJSONSerializer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from survey_app import create_app
+from survey_app.accesslog import fingerprint
 from survey_app.config import DEV_SECRET, TestingConfig
 from survey_app.dossiers.qr import qr_svg
 from survey_app.extensions import db
@@ -148,6 +150,32 @@ def test_unexpected_errors_show_a_generic_page_with_an_error_id(app, caplog):
     for record in caplog.records:
         assert "\n" not in record.getMessage() and "\r" not in record.getMessage()
     assert client.get("/console", base_url=BASE).status_code == 404  # no debugger
+
+
+def test_error_logs_name_no_survey_token_and_no_sql_parameter(app, caplog):
+    prod = production_app(app.config["SQLALCHEMY_DATABASE_URI"])
+    secret = "Zq3v9TtJm0Lk2Xw8RbYc1NdPe7HsGaUf"
+
+    @prod.route("/s/<token>/__boom")
+    def boom(token):
+        raise RuntimeError("unexpected")
+
+    with caplog.at_level(logging.ERROR, logger="survey_app"):
+        response = prod.test_client().get(f"/s/{secret}/__boom", base_url=BASE)
+    assert response.status_code == 500
+    assert f"/s/~{fingerprint(secret)}/__boom" in caplog.text and secret not in caplog.text
+    # A failed statement's message (what the 500 log prints) lists no parameter values.
+    # (PostgreSQL's own message may quote the line of the statement it points at, with
+    # psycopg2's values inlined: here the value sits on another line.)
+    with prod.app_context():
+        with pytest.raises(DBAPIError) as failed:
+            db.session.execute(
+                text("SELECT id FROM no_such_table\nWHERE comment = :comment"),
+                {"comment": "Nguyễn Văn A 0901234567"},
+            )
+        db.session.rollback()
+    assert "0901234567" not in str(failed.value)
+    assert "[SQL parameters hidden due to hide_parameters=True]" in str(failed.value)
 
 
 @pytest.mark.parametrize(

@@ -107,6 +107,11 @@ class Outcome:
 class Load:
     """`threads` clients submitting fresh tokens for `seconds` (or until tokens run out)."""
 
+    # After a refused submit (503 while the database is away) a client waits this long, as a
+    # person would: without it, instant 503s use a pool of thousands of tokens up in a second
+    # and nothing is left to show the recovery.
+    PAUSE_AFTER_FAILURE = 0.1
+
     def __init__(self, port: int, tokens: list[str], threads: int, seconds: float):
         self.port, self.threads, self.seconds = port, threads, seconds
         self._tokens = iter(list(tokens))
@@ -128,6 +133,8 @@ class Load:
                 status, body = type(exc).__name__, str(exc)
             with self._lock:
                 self.outcomes.append(Outcome(token, status, body, started, time.monotonic()))
+            if status != 303:
+                time.sleep(self.PAUSE_AFTER_FAILURE)
 
     def start(self) -> "Load":
         self.deadline = time.monotonic() + self.seconds

@@ -29,7 +29,8 @@ def _start_time(url: str):
 
 
 def test_f9_pg_dump_during_submits(pg_url, serve, tmp_path):
-    made = harness.seed(pg_url, tokens=1500, code="F9")
+    # Enough tokens for the whole 8 s at ~1,000 submits/s: the load must outlast the dump.
+    made = harness.seed(pg_url, tokens=8000, code="F9")
     server = serve(pg_url, workers=2)
     load = harness.Load(server.port, made.tokens, 4, 8).start()
     time.sleep(2)
@@ -107,7 +108,8 @@ def test_f4_dead_pooled_connections_are_replaced(pg_url, serve):
 
 
 def test_f4_postgres_restart_under_load(pg_url, serve):
-    made = harness.seed(pg_url, tokens=4000, code="F4")
+    # 3 s before the restart and 4 s after it at ~1,000 submits/s, plus the outage's 503s.
+    made = harness.seed(pg_url, tokens=10000, code="F4")
     server = serve(pg_url, workers=3)
     workers = server.workers()
     started_at = _start_time(pg_url)

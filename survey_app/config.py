@@ -89,8 +89,8 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    # A database error's message (logged with the 500/503) names no parameter value: no
-    # comment, phone or survey token in the log.
+    # A failed statement's message (logged with the 500) lists no parameter values: no
+    # comment, phone or token from SQLAlchemy (PostgreSQL's own text may quote a line).
     SQLALCHEMY_ENGINE_OPTIONS = {**Config.SQLALCHEMY_ENGINE_OPTIONS, "hide_parameters": True}
     SESSION_COOKIE_NAME = "__Host-hl_session"
     SESSION_COOKIE_SECURE = True

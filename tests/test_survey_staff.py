@@ -102,12 +102,20 @@ def test_paper_entry_states_and_school_scope(client, auth, make):
     assert found.status_code == 302 and found.headers["Location"].endswith(answered.code)
 
 
+def _returned_today(make, fraction: float):
+    """Returned today (local), `fraction` of the way from midnight to now: on the kiosk's
+    list of today's returns even in the first hour after midnight."""
+    now = local_now()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return make.dossier(
+        received_at=now - timedelta(days=3), returned_at=midnight + (now - midnight) * fraction
+    )
+
+
 def test_kiosk_round_trip(client, auth, make):
     clerk = auth.login("clerk", username="quay")
-    older = returned_dossier(make)
-    latest = make.dossier(
-        received_at=local_now() - timedelta(days=3), returned_at=local_now() - timedelta(minutes=2)
-    )
+    older = _returned_today(make, 1 / 3)
+    latest = _returned_today(make, 2 / 3)
     start = client.get("/kiosk")
     html = start.get_data(as_text=True)
     assert start.status_code == 200

@@ -105,7 +105,9 @@ def deactivate(username):
     audit("deactivate", "user", user.id, school_id=user.school_id, as_user=False)
     db.session.commit()
     click.echo(f"Deactivated {user.username}.")
-    if user.role is Role.PRINCIPAL and not _active_principals(user.school_id):
+    from survey_app.cases.routing import school_principals  # cases imports auth models
+
+    if user.role is Role.PRINCIPAL and not school_principals(user.school_id):
         click.echo(
             "Warning: this school has no active principal left: new cases get no assignee "
             "and no mail until one is created or reactivated.",
@@ -126,12 +128,6 @@ def activate(username):
     audit("activate", "user", user.id, school_id=user.school_id, as_user=False)
     db.session.commit()
     click.echo(f"Activated {user.username}.")
-
-
-def _active_principals(school_id: int | None) -> list[User]:
-    from survey_app.cases.routing import school_principals  # cases imports auth models
-
-    return school_principals(school_id) if school_id is not None else []
 
 
 @users_cli.command("list")

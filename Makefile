@@ -6,14 +6,17 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 APT_PACKAGES := chromium wrk poppler-utils fonts-dejavu-core
 
-.PHONY: install install-system run test test-faults bench bench-floor lint format translations deploy clean
+.PHONY: install install-dev install-system run test test-faults bench bench-floor lint format translations deploy clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
-install: $(BIN)/python node_modules/axe-core/axe.min.js  ## Python and npm packages (pinned), translations
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+install: $(BIN)/python  ## What running the app needs: Python packages (pinned), translations
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
 	$(BIN)/pybabel compile --statistics -d survey_app/translations
+
+install-dev: install node_modules/axe-core/axe.min.js  ## Test tools too (pytest, Playwright, axe-core from npm)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 
 # axe-core for the accessibility tests (package-lock.json pins it; nothing from npm is served).
 node_modules/axe-core/axe.min.js: package.json package-lock.json
@@ -30,23 +33,23 @@ run: install  ## Install, create the SQLite database and the demo school, serve 
 	$(FLASK) demo
 	$(FLASK) run --port $(PORT)
 
-test: install install-system lint  ## The whole suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set)
+test: install-dev install-system lint  ## The whole suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest -q
 
-test-faults: install install-system  ## Fault injection: killed workers, database restarts, ...
+test-faults: install-dev install-system  ## Fault injection: killed workers, database restarts, ...
 	$(BIN)/python -m pytest -q tests/faults --run-faults
 
-bench: install install-system  ## Benchmarks B1–B6 (see BENCHMARKS.md)
+bench: install-dev install-system  ## Benchmarks B1–B6 (see BENCHMARKS.md)
 	$(BIN)/python -m bench.run_all
 
-bench-floor: install install-system  ## B1 beside the cheapest possible submit (PostgreSQL)
+bench-floor: install-dev install-system  ## B1 beside the cheapest possible submit (PostgreSQL)
 	$(BIN)/python -m bench.b1_floor
 
-lint:
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format:
+format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 

@@ -33,6 +33,16 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down must never refuse a right password nor turn a lookup into a 500: the
+    # limits go on counting in this worker's memory (per process, so looser) until Redis
+    # answers again (Flask-Limiter re-checks it with a growing back-off), and an error
+    # while counting after the response is logged, not raised. A hung Redis costs at most
+    # these timeouts (seconds) per try.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    # /healthz says "degraded" when the oldest unsent mail is older than this (minutes).
+    HEALTH_OUTBOX_MAX_AGE_MINUTES = int(os.environ.get("HEALTH_OUTBOX_MAX_AGE_MINUTES", "60"))
     # Failed survey-link lookups (unknown token / short code): per address and global cap.
     SURVEY_LOOKUP_LIMIT = os.environ.get("SURVEY_LOOKUP_LIMIT", "20 per minute")
     SURVEY_LOOKUP_GLOBAL_LIMIT = os.environ.get("SURVEY_LOOKUP_GLOBAL_LIMIT", "300 per minute")

@@ -20,6 +20,10 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+# Loopback only: gunicorn is never exposed without the reverse proxy in front. Sync workers
+# read the request body themselves, so a client sending a body slowly would hold a worker
+# for up to `timeout`; nginx buffers the whole body first (proxy_request_buffering, with
+# client_body_timeout 15s) and hands gunicorn only complete requests.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
 
 # Sync workers: every request is short and mostly waits on the database. 2 x cores + 1,
@@ -52,8 +56,10 @@ limit_request_field_size = 8190
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# Remote address as ProxyFix would see it is not known here; log the proxy's header.
-access_log_format = '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# %(h)s is the client address as the app saw it: the app's ProxyFix rewrites REMOTE_ADDR in
+# place only for a peer in TRUSTED_PROXIES, so a client reaching gunicorn directly cannot
+# write an address of its choosing into this log with X-Forwarded-For.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 # Survey tokens are written as /s/~<fingerprint> (the lookup's failure log uses the same).
 logger_class = "survey_app.accesslog.RedactingLogger"
 

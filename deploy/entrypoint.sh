@@ -13,6 +13,12 @@ fi
 : "${APP_ENV:=production}"
 export APP_ENV
 
+# Loopback unless told otherwise: gunicorn is never exposed without the reverse proxy
+# (a client reaching it directly could hold sync workers with slow bodies). A container
+# whose proxy runs in another container sets GUNICORN_BIND and TRUSTED_PROXIES to match.
+: "${GUNICORN_BIND:=127.0.0.1:8000}"
+export GUNICORN_BIND
+
 BIN=${VENV:-.venv}/bin
 if [ ! -x "$BIN/python" ]; then
   echo "entrypoint: no virtualenv at $BIN (run make install)" >&2

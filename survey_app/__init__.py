@@ -3,7 +3,6 @@
 import os
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey_app.config import CONFIGS, check_production
 from survey_app.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
@@ -49,8 +48,11 @@ def load_config(app: Flask, config: str | dict | None) -> None:
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"], pool_pre_ping=False)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if app.config["PROXY_FIX"]:
-        n = app.config["PROXY_FIX"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_prefix=0)
+        # X-Forwarded-For/-Proto believed only from a peer in TRUSTED_PROXIES.
+        from survey_app.clientaddr import TrustedProxyFix, parse_networks
+
+        trusted = parse_networks(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, app.config["PROXY_FIX"], trusted)
 
 
 def init_extensions(app: Flask) -> None:

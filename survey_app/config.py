@@ -76,6 +76,9 @@ class Config:
     MAX_FORM_PARTS = 200
     TRUSTED_HOSTS = [h for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h] or None
     PROXY_FIX = int(os.environ.get("PROXY_FIX", "0"))
+    # Peers (addresses or networks, comma-separated) whose X-Forwarded-For/-Proto count;
+    # a request from anyone else keeps its own TCP address. None by default.
+    TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "")
     HSTS = False
     # Test-only fault hooks (see survey views); never enabled outside tests.
     FAULT_HOOKS = False
@@ -107,6 +110,9 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
     PROXY_FIX = int(os.environ.get("PROXY_FIX", "1"))
+    # As shipped, nginx on the same host is the one proxy (deploy/nginx-hai-long.conf) and
+    # gunicorn listens on loopback only: only a loopback peer may name the client.
+    TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "127.0.0.1,::1")
 
 
 CONFIGS = {

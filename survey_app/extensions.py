@@ -3,13 +3,14 @@
 from flask import has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from survey_app.clientaddr import client_key
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -29,7 +30,8 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="moving-window")
+# Per-address limits count an IPv4 address or an IPv6 /64 (survey_app/clientaddr.py).
+limiter = Limiter(key_func=client_key, default_limits=[], strategy="moving-window")
 
 
 def select_locale() -> str:

@@ -17,6 +17,9 @@ def create_app(config: str | dict | None = None) -> Flask:
         instance_relative_config=True,
     )
     load_config(app, config)
+    from survey_app.parsing import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter  # ids within the database's range
     init_extensions(app)
     register_blueprints(app)
     from survey_app import errors, hello, security, templating

@@ -17,6 +17,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import and_, exists, func, not_, select, update
 from sqlalchemy.engine import URL
 
+from survey_app import parsing
 from survey_app.audit import audit
 from survey_app.auth.models import School
 from survey_app.cases.models import Case, CaseStatus
@@ -251,7 +252,7 @@ def _phone_filters(school_id: int, cutoff: datetime):
 @click.option(
     "--before",
     required=True,
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=parsing.DATE,
     help="Purge dossiers received before this day (YYYY-MM-DD, school time).",
 )
 @click.option("--school", "school_code", default=None, help="Only this school (code).")
@@ -259,7 +260,6 @@ def _phone_filters(school_id: int, cutoff: datetime):
 @with_appcontext
 def purge(before, school_code, yes):
     """Remove applicants' names and phones from old dossiers; every figure stays."""
-    before = before.date()
     if before > local_today():
         raise click.ClickException("--before must not be in the future.")
     cutoff = day_start_utc(before)

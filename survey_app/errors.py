@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, SecurityErro
 
 from survey_app.accesslog import redact
 from survey_app.extensions import db, login_manager
+from survey_app.parsing import ParseError
 
 
 def _render(code: int, **context):
@@ -42,6 +43,12 @@ def register(app: Flask) -> None:
         response.set_data(body)
         response.content_type = "text/html; charset=utf-8"
         return response
+
+    @app.errorhandler(ParseError)
+    def out_of_range(error: ParseError):
+        # A date or number a route did not check itself (survey_app/parsing.py): a 400
+        # with the parser's message, never an overflow further down.
+        return _render(400, description=str(error))
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):

@@ -16,14 +16,16 @@ from survey_app.dossiers.models import CalendarDay, DayKind
 from survey_app.dossiers.views import STAFF
 from survey_app.dossiers.workdays import WorkCalendar, make_up_saturdays, public_holidays
 from survey_app.extensions import db
+from survey_app.parsing import ParseError, parse_year
 from survey_app.timeutil import local_today
 
 
 def _year() -> int:
     raw = request.args.get("year") or str(local_today().year)
-    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
-        abort(400)
-    return int(raw)
+    try:
+        return parse_year(raw)
+    except ParseError as error:
+        abort(400, str(error))
 
 
 def _render(year: int, form: CalendarDayForm, status: int = 200):

@@ -22,6 +22,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from survey_app.parsing import InRange
+
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
@@ -93,7 +95,7 @@ class DossierForm(FlaskForm):
 
 class ReturnForm(FlaskForm):
     returned_at = DateTimeLocalField(
-        _l("Thời điểm trả kết quả"), format=DATETIME_FORMATS, validators=[DataRequired()]
+        _l("Thời điểm trả kết quả"), format=DATETIME_FORMATS, validators=[DataRequired(), InRange()]
     )
     return_channel = SelectField(_l("Hình thức trả kết quả"), choices=return_channels())
 
@@ -112,10 +114,10 @@ class ApologyForm(FlaskForm):
         filters=[_strip],
         validators=[DataRequired(), Length(max=2000), no_control_chars],
     )
-    new_due_date = DateField(_l("Ngày hẹn trả kết quả mới"), validators=[DataRequired()])
+    new_due_date = DateField(_l("Ngày hẹn trả kết quả mới"), validators=[DataRequired(), InRange()])
     channel = SelectField(_l("Hình thức gửi thư"), choices=apology_channels())
     issued_at = DateTimeLocalField(
-        _l("Thời điểm gửi thư"), format=DATETIME_FORMATS, validators=[DataRequired()]
+        _l("Thời điểm gửi thư"), format=DATETIME_FORMATS, validators=[DataRequired(), InRange()]
     )
 
 
@@ -152,7 +154,7 @@ class ProcedureForm(FlaskForm):
 
 
 class CalendarDayForm(FlaskForm):
-    day = DateField(_l("Ngày"), validators=[DataRequired()])
+    day = DateField(_l("Ngày"), validators=[DataRequired(), InRange()])
     kind = SelectField(
         _l("Loại ngày"),
         choices=[("off", _l("Ngày nghỉ thêm")), ("work", _l("Ngày làm việc bù"))],

@@ -11,7 +11,7 @@ import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -21,6 +21,7 @@ from survey_app.dossiers.intake import CLOCK_SKEW, _, create_dossier, return_dos
 from survey_app.dossiers.models import Dossier, IntakeChannel, Procedure
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
+from survey_app.parsing import ParseError, check_day, parse_date
 from survey_app.timeutil import local_to_utc, utcnow
 
 HEADER = (
@@ -64,8 +65,8 @@ class Row:
 def _parse_time(value: str) -> tuple[datetime, bool]:
     """(naive UTC, whether only a date was given) from an ISO date or local date-time."""
     if len(value) == 10:
-        return local_to_utc(datetime.combine(date.fromisoformat(value), datetime.min.time())), True
-    parsed = datetime.fromisoformat(value)
+        return local_to_utc(datetime.combine(parse_date(value), datetime.min.time())), True
+    parsed = check_day(datetime.fromisoformat(value))  # the year before any conversion
     return local_to_utc(parsed), False
 
 
@@ -95,6 +96,8 @@ def _check_row(line: int, record: dict, procedures: dict, now: datetime) -> Row 
     received = returned = None
     try:
         received, _date_only = _parse_time(record["received_at"])
+    except ParseError as error:
+        fail("received_at", str(error))
     except ValueError:
         fail("received_at", _("bắt buộc, dạng YYYY-MM-DD hoặc YYYY-MM-DDTHH:MM"))
     if received and received > now + CLOCK_SKEW:
@@ -102,6 +105,8 @@ def _check_row(line: int, record: dict, procedures: dict, now: datetime) -> Row 
     if record["returned_at"]:
         try:
             returned, date_only = _parse_time(record["returned_at"])
+        except ParseError as error:
+            fail("returned_at", str(error))
         except ValueError:
             fail("returned_at", _("dạng YYYY-MM-DD hoặc YYYY-MM-DDTHH:MM"))
         if returned and received:

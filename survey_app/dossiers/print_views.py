@@ -1,6 +1,6 @@
 """Printed papers: the receipt, the survey slip (one, or a day's A4 sheet of 8), the apology."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import abort, render_template, request
 from flask_babel import gettext as _
@@ -15,6 +15,7 @@ from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.dossiers.qr import code_entry_url, qr_svg, survey_url
 from survey_app.dossiers.views import STAFF, load_dossier
 from survey_app.extensions import db
+from survey_app.parsing import ParseError, parse_date
 from survey_app.timeutil import local_today, period_bounds_utc, to_local
 
 RECEIPT_LAYOUTS = ("a5", "a4", "80mm")
@@ -74,9 +75,9 @@ def slip(code):
 def slips():
     raw = request.args.get("date") or local_today().isoformat()
     try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        abort(400)
+        day = parse_date(raw)
+    except ParseError as error:
+        abort(400, str(error))
     start, end = period_bounds_utc(day, day + timedelta(days=1))
     dossiers = db.session.scalars(
         select(Dossier)

@@ -9,6 +9,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.dossiers.workdays import WorkCalendar
+from survey_app.parsing import parse_month
 from survey_app.timeutil import LOCAL_TZ, period_bounds_utc
 
 # Viet Nam keeps UTC+7 all year (no daylight saving since 1975).
@@ -58,8 +59,9 @@ def at_risk(today: date, calendar: WorkCalendar):
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
-    """UTC bounds of a local calendar month given as YYYY-MM (ValueError when malformed)."""
-    start = datetime.strptime(month, "%Y-%m").date()
+    """UTC bounds of a local calendar month given as YYYY-MM (ParseError, a ValueError,
+    when malformed or outside 2000-2100)."""
+    start = parse_month(month)
     end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
     return period_bounds_utc(start, end)
 

@@ -28,6 +28,7 @@ from survey_app.dossiers.models import Dossier, DossierStatus, Procedure
 from survey_app.dossiers.register import STATES, register_query
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
+from survey_app.parsing import ParseError, parse_id, parse_month
 from survey_app.timeutil import local_to_utc, local_today, to_local, utcnow
 
 STAFF = ("principal", "clerk")
@@ -72,13 +73,16 @@ def _filters() -> tuple[dict, list[str]]:
         errors.append(_("Trạng thái không hợp lệ."))
     if filters["state"] not in ("", *STATES):
         errors.append(_("Bộ lọc hạn xử lý không hợp lệ."))
-    if filters["procedure_id"] and not filters["procedure_id"].isdigit():
-        errors.append(_("Thủ tục không hợp lệ."))
+    if filters["procedure_id"]:
+        try:
+            parse_id(filters["procedure_id"])
+        except ParseError:
+            errors.append(_("Thủ tục không hợp lệ."))
     if filters["month"]:
         try:
-            datetime.strptime(filters["month"], "%Y-%m")
-        except ValueError:
-            errors.append(_("Tháng phải có dạng YYYY-MM, ví dụ 2020-01."))
+            parse_month(filters["month"])
+        except ParseError as error:
+            errors.append(str(error))
     return filters, errors
 
 

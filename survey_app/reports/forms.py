@@ -8,6 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from survey_app.parsing import InRange
+
 DUE_DATE = re.compile(r"(\d{1,2})/(\d{1,2})")
 
 
@@ -36,7 +38,7 @@ class TargetsForm(FlaskForm):
         _l("Hạn nộp báo cáo (ngày/tháng, cách nhau bởi dấu phẩy)"),
         validators=[DataRequired(), Length(max=100)],
     )
-    effective_from = DateField(_l("Áp dụng từ ngày"), validators=[DataRequired()])
+    effective_from = DateField(_l("Áp dụng từ ngày"), validators=[DataRequired(), InRange()])
 
     def validate_report_due_dates(self, field):
         field.parsed = parse_due_dates(field.data)

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 
+from survey_app.parsing import MAX_YEAR, MIN_YEAR
 from survey_app.timeutil import period_bounds_utc
 
 MAX_CUSTOM_DAYS = 3 * 366  # a longer custom range is refused (exports stay bounded)
@@ -81,7 +82,7 @@ def _add_months(d: date, n: int) -> date:
 
 def _year(text: str) -> int:
     year = int(text)
-    if not 2000 <= year <= 2100:
+    if not MIN_YEAR <= year <= MAX_YEAR:  # the one range of survey_app/parsing.py
         raise PeriodError(text)
     return year
 

@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
-APT_PACKAGES := chromium wrk poppler-utils fonts-dejavu-core
+# LibreOffice (headless Calc and Writer): the export tests open the XLSX and DOCX with it.
+APT_PACKAGES := chromium wrk poppler-utils fonts-dejavu-core libreoffice-calc-nogui \
+  libreoffice-writer-nogui
 
 .PHONY: install install-dev install-system run test test-faults bench bench-floor lint format translations deploy clean
 
@@ -24,7 +26,8 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	touch $@
 
 install-system:  ## Debian packages the browser tests and benchmarks use (needs root)
-	@if ! command -v chromium >/dev/null || ! command -v wrk >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v wrk >/dev/null || ! command -v pdftoppm >/dev/null \
+	  || ! command -v soffice >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q $(APT_PACKAGES); \
 	  else sudo apt-get update -q && sudo apt-get install -y -q $(APT_PACKAGES); fi; fi
 

@@ -1,13 +1,51 @@
-"""Jinja filters and globals: dates as dd/mm/yyyy in the school's time zone."""
+"""Jinja filters and globals: dates as dd/mm/yyyy in the school's time zone, enum labels."""
+
+from types import SimpleNamespace
 
 from flask import Flask
 from flask_babel import get_locale
 
+from survey_app.auth.models import Role
+from survey_app.cases.models import CaseStatus, EventKind, RootCause
+from survey_app.dossiers.models import (
+    ApologyChannel,
+    DayKind,
+    DossierState,
+    DossierStatus,
+    IntakeChannel,
+    ReturnChannel,
+)
+from survey_app.letterhead import date_line
+from survey_app.survey.models import Overall, ResponseChannel
 from survey_app.timeutil import format_date, format_datetime
+
+# `{{ enums.DossierState.label_of(state) }}` for a value kept as a plain string; a member
+# has its own `.label`. The labels live beside each enum, never in a template.
+ENUMS = SimpleNamespace(
+    **{
+        e.__name__: e
+        for e in (
+            ApologyChannel,
+            CaseStatus,
+            DayKind,
+            DossierState,
+            DossierStatus,
+            EventKind,
+            IntakeChannel,
+            Overall,
+            ResponseChannel,
+            ReturnChannel,
+            Role,
+            RootCause,
+        )
+    }
+)
 
 
 def register(app: Flask) -> None:
     app.jinja_env.filters["vn_date"] = format_date
     app.jinja_env.filters["vn_datetime"] = format_datetime
+    app.jinja_env.filters["date_line"] = date_line  # {{ day|date_line(school.address) }}
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+    app.jinja_env.globals["enums"] = ENUMS

@@ -100,13 +100,16 @@ def _cells(workbook):
             yield from row
 
 
+SHEETS = {"Tổng hợp", "Hồ sơ", "Phiếu trả lời", "Phản ánh", "Theo thủ tục", "Theo cán bộ"}
+
+
 def test_xlsx_has_values_only_and_the_query_numbers(client, auth, january, app):
     auth.login("principal", school=january.school)
     response = export(client, period="2020-01", format="xlsx")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].endswith("bao-cao-TEST-2020-01.xlsx")
     wb = load_workbook(io.BytesIO(response.data))
-    assert {"Tong hop", "dossiers", "responses", "case_list", "by_procedure"} <= set(wb.sheetnames)
+    assert set(wb.sheetnames) >= SHEETS
     cells = list(_cells(wb))
     assert cells and all(cell.data_type != "f" for cell in cells)
     for cell in cells:
@@ -114,7 +117,7 @@ def test_xlsx_has_values_only_and_the_query_numbers(client, auth, january, app):
             assert not cell.value.startswith(DANGEROUS), cell.value
     with app.test_request_context():
         report = tables.build(january.school, JAN, True, AFTER)
-    summary = {row[0].value: row for row in wb["Tong hop"].iter_rows() if row[0].value}
+    summary = {row[0].value: row for row in wb["Tổng hợp"].iter_rows() if row[0].value}
     for row in report.headline:
         got = summary[str(row.indicator.label)]
         if row.rate.value is None:
@@ -124,9 +127,65 @@ def test_xlsx_has_values_only_and_the_query_numbers(client, auth, january, app):
             assert got[1].number_format == "0.0%"
         assert (got[2].value, got[3].value) == (row.rate.numerator, row.rate.denominator)
     assert summary["Tỷ lệ hài lòng"][1].value == 0.75
-    sheet = list(wb["responses"].iter_rows(values_only=True))
+    sheet = list(wb["Phiếu trả lời"].iter_rows(values_only=True))
     comments = [row[sheet[0].index("Góp ý")] for row in sheet[1:]]
     assert "'" + HOSTILE in comments
+
+
+def _table(ws) -> list[dict]:
+    rows = list(ws.iter_rows())
+    headers = [c.value for c in rows[0]]
+    return [dict(zip(headers, row, strict=False)) for row in rows[1:] if row[0].value is not None]
+
+
+def test_xlsx_cells_are_dates_numbers_and_labels_a_school_can_hand_in(client, auth, january):
+    """Dates and times are dates (dd/mm/yyyy [hh:mm]), shares are numbers with a percent
+    format, codes are shown as their labels, and every sheet has its header row frozen, a
+    filter and column widths."""
+    auth.login("principal", school=january.school)
+    wb = load_workbook(io.BytesIO(export(client, period="2020-01", format="xlsx").data))
+    assert set(wb.sheetnames) == SHEETS | {"Theo nội dung", "Lý do chưa hài lòng"}
+    for name in wb.sheetnames:
+        assert len(name) <= 31 and not set("[]:*?/\\") & set(name), name
+    dossiers = {row["Mã hồ sơ"].value: row for row in _table(wb["Hồ sơ"])}
+    late = dossiers[january.d["late"].code]
+    assert late["Tiếp nhận lúc"].value == datetime(2020, 1, 7, 9)
+    assert late["Tiếp nhận lúc"].number_format == "dd/mm/yyyy hh:mm"
+    assert late["Hạn trả"].value == datetime(2020, 1, 9)  # a date cell (openpyxl reads datetime)
+    assert late["Hạn trả"].number_format == "dd/mm/yyyy"
+    assert late["Thư xin lỗi lúc"].value == datetime(2020, 1, 10, 9)
+    assert late["Thủ tục"].value == "Cấp giấy xác nhận học sinh đang học tại trường"
+    assert late["Kênh tiếp nhận"].value == "Trực tuyến mức độ 3"
+    assert late["Trạng thái"].value == "Đã trả kết quả"
+    assert dossiers[january.d["open"].code]["Trạng thái"].value == "Đang giải quyết"
+    assert dossiers[january.d["open"].code]["Trả kết quả lúc"].value == "—"
+    answers = {row["Mã hồ sơ"].value: row for row in _table(wb["Phiếu trả lời"])}
+    early = answers[january.d["early"].code]
+    assert early["Kênh"].value == "Quét mã QR"
+    assert early["Mức độ hài lòng chung"].value == "Rất hài lòng"
+    assert early["Trả lời lúc"].value == datetime(2020, 1, 7, 16)
+    assert answers[january.d["late"].code]["Kênh"].value == "Phiếu giấy"
+    cases = _table(wb["Phản ánh"])
+    assert {c["Trạng thái"].value for c in cases} <= {"Mới", "Đang xử lý", "Đã giải quyết"}
+    assert "Đã giải quyết" in {c["Trạng thái"].value for c in cases}
+    assert all(isinstance(c["Mở lúc"].value, datetime) for c in cases)
+    resolved = [c for c in cases if isinstance(c["Số ngày"].value, int | float)]
+    assert resolved and all(c["Số ngày"].number_format == "0.0" for c in resolved)
+    raw = {"in_progress", "received", "returned", "qr", "paper", "XAC-NHAN-HS", "resolved"}
+    values = {c.value for c in _cells(wb) if isinstance(c.value, str)}
+    assert not raw & values
+    by_procedure = _table(wb["Theo thủ tục"])
+    assert by_procedure[0]["Thủ tục"].value == "Cấp giấy xác nhận học sinh đang học tại trường"
+    assert by_procedure[0]["Tỷ lệ khảo sát"].number_format == "0.0%"
+    assert isinstance(by_procedure[0]["Tỷ lệ khảo sát"].value, float)
+    for name in set(wb.sheetnames) - {"Tổng hợp"}:
+        ws = wb[name]
+        assert ws.freeze_panes == "A2", name
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
+        assert ws.column_dimensions["A"].width >= 8, name
+    assert wb["Hồ sơ"].column_dimensions["B"].width > 30  # the procedure's name fits
+    assert wb["Tổng hợp"].freeze_panes == "A2"
+    assert wb["Tổng hợp"].column_dimensions["A"].width >= 40
 
 
 def test_csv_is_utf8_with_bom_and_neutralised(client, auth, january):
@@ -187,7 +246,8 @@ def test_office_exports_carry_no_personal_data(client, auth, january):
             data = response.data
             if fmt == "xlsx":
                 wb = load_workbook(io.BytesIO(data))
-                assert not {"dossiers", "responses", "case_list", "by_clerk"} & set(wb.sheetnames)
+                personal_sheets = {"Hồ sơ", "Phiếu trả lời", "Phản ánh", "Theo cán bộ"}
+                assert not personal_sheets & set(wb.sheetnames)
                 values = " ".join(str(c.value) for c in _cells(wb) if c.value is not None)
             elif fmt == "pdf":
                 values = pdf_text(data)
@@ -235,7 +295,7 @@ def test_cli_writes_each_format(runner, january, tmp_path):
     )
     assert result.exit_code == 0, result.output
     wb = load_workbook(out)
-    assert "by_school" in wb.sheetnames and "responses" not in wb.sheetnames  # two schools
+    assert "Theo trường" in wb.sheetnames and "Phiếu trả lời" not in wb.sheetnames  # 2 schools
     bad = runner.invoke(
         args=[
             "report",

@@ -21,6 +21,7 @@ from survey_app.cases.models import Case
 from survey_app.dossiers.intake import issue_apology
 from survey_app.dossiers.models import Procedure
 from survey_app.extensions import db
+from survey_app.letterhead import place_name
 from survey_app.timeutil import LOCAL_TZ
 from tests.conftest import csrf_token_from
 
@@ -258,7 +259,7 @@ def test_english_pages_have_no_vietnamese_ui_left(client, make, auth):
     data = [
         school.name,
         school.address,
-        school.address.split(",")[-1].strip(),  # the place in the papers' date line
+        place_name(school.address),  # the place in the papers' date line
         principal.full_name,
         returned.procedure.name,
         returned.student_name,

@@ -3,10 +3,12 @@
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from survey_app.enums import LabelledEnum
 from survey_app.extensions import db
 from survey_app.timeutil import utcnow
 
@@ -24,10 +26,10 @@ def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
     )
 
 
-class Role(enum.StrEnum):
-    PRINCIPAL = "principal"
-    CLERK = "clerk"
-    OFFICE = "office"
+class Role(LabelledEnum):
+    PRINCIPAL = "principal", _l("Hiệu trưởng")
+    CLERK = "clerk", _l("Cán bộ một cửa")
+    OFFICE = "office", _l("Cơ quan quản lý")
 
 
 class School(db.Model):

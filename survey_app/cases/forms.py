@@ -12,7 +12,8 @@ from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.csrf.core import CSRF
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from survey_app.cases.labels import CALL_OUTCOMES, ROOT_CAUSE_LABELS
+from survey_app.cases.labels import CALL_OUTCOMES
+from survey_app.cases.models import RootCause
 
 TEXT_MAX = 4000
 PARENT_TEXT_MAX = 2000
@@ -61,8 +62,7 @@ class ResolveForm(FlaskForm):
     resolution = _text(_l("Kết quả giải quyết (gửi tới phụ huynh)"), required=True, rows=5)
     root_cause = SelectField(
         _l("Nguyên nhân"),
-        choices=[("", _l("— Chọn nguyên nhân —"))]
-        + [(cause.value, label) for cause, label in ROOT_CAUSE_LABELS.items()],
+        choices=[("", _l("— Chọn nguyên nhân —"))] + RootCause.choices(),
         validators=[DataRequired(_l("Vui lòng chọn nguyên nhân."))],
     )
 

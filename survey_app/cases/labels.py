@@ -1,26 +1,11 @@
-"""Vietnamese labels (msgids) for case statuses, root causes and call outcomes."""
+"""Labels of call outcomes and of a response's answers, for the case pages and mail.
+
+Case statuses and root causes carry their labels on their enums (cases.models).
+"""
 
 from flask_babel import lazy_gettext as _l
 
-from survey_app.cases.models import CaseStatus, RootCause
 from survey_app.survey import questions
-
-STATUS_LABELS = {
-    CaseStatus.OPEN: _l("Mới"),
-    CaseStatus.IN_PROGRESS: _l("Đang xử lý"),
-    CaseStatus.RESOLVED: _l("Đã giải quyết"),
-    CaseStatus.CLOSED: _l("Đã đóng"),
-}
-
-ROOT_CAUSE_LABELS = {
-    RootCause.PROCEDURE_UNCLEAR: _l("Thủ tục, hướng dẫn chưa rõ ràng"),
-    RootCause.STAFF_ATTITUDE: _l("Thái độ của cán bộ, giáo viên"),
-    RootCause.DELAY: _l("Chậm trễ, trễ hẹn"),
-    RootCause.PAPERS: _l("Yêu cầu giấy tờ ngoài quy định"),
-    RootCause.FEES: _l("Chi phí ngoài quy định, phiền hà, nhũng nhiễu"),
-    RootCause.FACILITIES: _l("Cơ sở vật chất"),
-    RootCause.OTHER: _l("Khác"),
-}
 
 CALL_OUTCOMES = {
     "reached": _l("Đã trao đổi với phụ huynh"),
@@ -41,11 +26,6 @@ def split_call(text: str) -> tuple[str | None, str]:
     if first in CALL_OUTCOMES:
         return first, rest
     return None, text
-
-
-def overall_label(value) -> str:
-    """The overall answer's label ("Không hài lòng"...)."""
-    return str(dict(questions.LEVELS).get(str(value), value))
 
 
 def detail_rows(answers) -> list[tuple[object, object, bool]]:
@@ -77,11 +57,3 @@ def reason_labels(answers) -> list[object]:
     """Labels of the ticked reasons, in survey order."""
     ticked = {a.value for a in answers if a.question_code == questions.REASONS_CODE}
     return [label for code, label in questions.REASONS if code in ticked]
-
-
-def status_label(value: str) -> str:
-    """A status's label from its stored value ("open"...)."""
-    try:
-        return str(STATUS_LABELS[CaseStatus(value)])
-    except ValueError:
-        return value

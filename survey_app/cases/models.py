@@ -1,39 +1,40 @@
 """Follow-up cases opened from dissatisfied responses, and their timelines."""
 
-import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.auth.models import User, enum_column
+from survey_app.enums import LabelledEnum
 from survey_app.extensions import db
 from survey_app.survey.models import Response
 from survey_app.timeutil import utcnow
 
 
-class CaseStatus(enum.StrEnum):
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
+class CaseStatus(LabelledEnum):
+    OPEN = "open", _l("Mới")
+    IN_PROGRESS = "in_progress", _l("Đang xử lý")
+    RESOLVED = "resolved", _l("Đã giải quyết")
+    CLOSED = "closed", _l("Đã đóng")
 
 
-class RootCause(enum.StrEnum):
-    PROCEDURE_UNCLEAR = "procedure_unclear"
-    STAFF_ATTITUDE = "staff_attitude"
-    DELAY = "delay"
-    PAPERS = "papers"
-    FEES = "fees"
-    FACILITIES = "facilities"
-    OTHER = "other"
+class RootCause(LabelledEnum):
+    PROCEDURE_UNCLEAR = "procedure_unclear", _l("Thủ tục, hướng dẫn chưa rõ ràng")
+    STAFF_ATTITUDE = "staff_attitude", _l("Thái độ của cán bộ, giáo viên")
+    DELAY = "delay", _l("Chậm trễ, trễ hẹn")
+    PAPERS = "papers", _l("Yêu cầu giấy tờ ngoài quy định")
+    FEES = "fees", _l("Chi phí ngoài quy định, phiền hà, nhũng nhiễu")
+    FACILITIES = "facilities", _l("Cơ sở vật chất")
+    OTHER = "other", _l("Khác")
 
 
-class EventKind(enum.StrEnum):
-    NOTE = "note"
-    CALL = "call"
-    STATUS = "status"
-    PARENT = "parent"  # the parent's answer when the loop is closed
+class EventKind(LabelledEnum):
+    NOTE = "note", _l("Ghi chú")
+    CALL = "call", _l("Gọi điện")
+    STATUS = "status", _l("Đổi trạng thái")
+    PARENT = "parent", _l("Đánh giá cách giải quyết")  # the parent's answer when the loop is closed
 
 
 class Case(db.Model):

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 
 from survey_app.audit import audit
 from survey_app.auth.models import Role, User
-from survey_app.cases.labels import negative_given, overall_label
+from survey_app.cases.labels import negative_given
 from survey_app.cases.models import Case
 from survey_app.dossiers.models import Dossier
 from survey_app.dossiers.workdays import WorkCalendar
@@ -22,7 +22,7 @@ from survey_app.extensions import db
 from survey_app.notify.mail import enqueue_mail, public_url
 from survey_app.rules import get_rule
 from survey_app.survey import questions
-from survey_app.survey.models import Response
+from survey_app.survey.models import Overall, Response
 from survey_app.timeutil import to_local, utcnow
 
 _INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
@@ -155,7 +155,7 @@ def case_mail(
         lines = [
             _("Hồ sơ: %(code)s", code=dossier.code),
             _("Thủ tục: %(name)s", name=dossier.procedure.name),
-            _("Đánh giá chung: %(label)s", label=overall_label(overall)),
+            _("Đánh giá chung: %(label)s", label=Overall.label_of(overall)),
         ]
         lines += [f"- {label}: {answer}" for label, answer in negative_given(details)]
         lines += [

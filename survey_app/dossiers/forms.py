@@ -22,6 +22,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from survey_app.dossiers.models import ApologyChannel, DayKind, IntakeChannel, ReturnChannel
 from survey_app.parsing import InRange
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -39,29 +40,6 @@ def no_control_chars(form, field):
         for c in field.data
     ):
         raise ValidationError(_l("Có ký tự không hợp lệ."))
-
-
-def intake_channels():
-    return [
-        ("counter", _l("Trực tiếp tại bộ phận một cửa")),
-        ("postal", _l("Qua bưu chính")),
-        ("online_l3", _l("Trực tuyến mức độ 3")),
-        ("online_l4", _l("Trực tuyến mức độ 4")),
-    ]
-
-
-def return_channels():
-    return [("counter", _l("Trực tiếp tại bộ phận một cửa")), ("postal", _l("Qua bưu chính"))]
-
-
-def apology_channels():
-    return [
-        ("counter", _l("Trực tiếp tại bộ phận một cửa")),
-        ("postal", _l("Qua bưu chính")),
-        ("phone", _l("Điện thoại")),
-        ("email", _l("Thư điện tử")),
-        ("message", _l("Tin nhắn")),
-    ]
 
 
 PHONE = Regexp(r"^\+?[0-9][0-9 .-]{5,18}$", message=_l("Số điện thoại không hợp lệ."))
@@ -87,9 +65,11 @@ class DossierForm(FlaskForm):
         filters=[_strip],
         validators=[Optional(), Length(max=20), PHONE],
     )
-    intake_channel = SelectField(_l("Hình thức nộp"), choices=intake_channels(), default="counter")
+    intake_channel = SelectField(
+        _l("Hình thức nộp"), choices=IntakeChannel.choices(), default="counter"
+    )
     return_channel = SelectField(
-        _l("Hình thức nhận kết quả"), choices=return_channels(), default="counter"
+        _l("Hình thức nhận kết quả"), choices=ReturnChannel.choices(), default="counter"
     )
 
 
@@ -97,7 +77,7 @@ class ReturnForm(FlaskForm):
     returned_at = DateTimeLocalField(
         _l("Thời điểm trả kết quả"), format=DATETIME_FORMATS, validators=[DataRequired(), InRange()]
     )
-    return_channel = SelectField(_l("Hình thức trả kết quả"), choices=return_channels())
+    return_channel = SelectField(_l("Hình thức trả kết quả"), choices=ReturnChannel.choices())
 
 
 class WithdrawForm(FlaskForm):
@@ -115,7 +95,7 @@ class ApologyForm(FlaskForm):
         validators=[DataRequired(), Length(max=2000), no_control_chars],
     )
     new_due_date = DateField(_l("Ngày hẹn trả kết quả mới"), validators=[DataRequired(), InRange()])
-    channel = SelectField(_l("Hình thức gửi thư"), choices=apology_channels())
+    channel = SelectField(_l("Hình thức gửi thư"), choices=ApologyChannel.choices())
     issued_at = DateTimeLocalField(
         _l("Thời điểm gửi thư"), format=DATETIME_FORMATS, validators=[DataRequired(), InRange()]
     )
@@ -157,7 +137,7 @@ class CalendarDayForm(FlaskForm):
     day = DateField(_l("Ngày"), validators=[DataRequired(), InRange()])
     kind = SelectField(
         _l("Loại ngày"),
-        choices=[("off", _l("Ngày nghỉ thêm")), ("work", _l("Ngày làm việc bù"))],
+        choices=DayKind.choices(),
     )
     note = StringField(
         _l("Ghi chú (văn bản, lý do)"),

@@ -1,13 +1,14 @@
 """Procedures, dossiers, apology letters and the calendar of days off / make-up days."""
 
-import enum
 import secrets
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.auth.models import School, User, enum_column
+from survey_app.enums import LabelledEnum
 from survey_app.extensions import db
 from survey_app.timeutil import utcnow
 
@@ -24,27 +25,49 @@ def new_short_code() -> str:
     return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(8))
 
 
-class IntakeChannel(enum.StrEnum):
-    COUNTER = "counter"
-    POSTAL = "postal"
-    ONLINE_L3 = "online_l3"
-    ONLINE_L4 = "online_l4"
+class IntakeChannel(LabelledEnum):
+    COUNTER = "counter", _l("Trực tiếp tại bộ phận một cửa")
+    POSTAL = "postal", _l("Qua bưu chính")
+    ONLINE_L3 = "online_l3", _l("Trực tuyến mức độ 3")
+    ONLINE_L4 = "online_l4", _l("Trực tuyến mức độ 4")
 
 
-class ReturnChannel(enum.StrEnum):
-    COUNTER = "counter"
-    POSTAL = "postal"
+class ReturnChannel(LabelledEnum):
+    COUNTER = "counter", _l("Trực tiếp tại bộ phận một cửa")
+    POSTAL = "postal", _l("Qua bưu chính")
 
 
-class DossierStatus(enum.StrEnum):
-    RECEIVED = "received"
-    RETURNED = "returned"
-    WITHDRAWN = "withdrawn"
+class ApologyChannel(LabelledEnum):
+    """How an apology letter reached the parent (stored as text in `apology.channel`)."""
+
+    COUNTER = "counter", _l("Trực tiếp tại bộ phận một cửa")
+    POSTAL = "postal", _l("Qua bưu chính")
+    PHONE = "phone", _l("Điện thoại")
+    EMAIL = "email", _l("Thư điện tử")
+    MESSAGE = "message", _l("Tin nhắn")
 
 
-class DayKind(enum.StrEnum):
-    OFF = "off"  # an extra day off announced by the government
-    WORK = "work"  # a make-up working day (usually a Saturday)
+class DossierStatus(LabelledEnum):
+    RECEIVED = "received", _l("Đang giải quyết")
+    RETURNED = "returned", _l("Đã trả kết quả")
+    WITHDRAWN = "withdrawn", _l("Đã rút")
+
+
+class DossierState(LabelledEnum):
+    """Where a dossier stands against its due date (dossiers.intake.state computes it)."""
+
+    IN_PROGRESS = "in_progress", _l("Đang giải quyết")
+    DUE_TODAY = "due_today", _l("Đến hạn hôm nay")
+    AT_RISK = "at_risk", _l("Sắp đến hạn")
+    OVERDUE = "overdue", _l("Quá hạn")
+    ON_TIME = "on_time", _l("Đã trả đúng hạn")
+    LATE = "late", _l("Đã trả trễ hạn")
+    WITHDRAWN = "withdrawn", _l("Đã rút")
+
+
+class DayKind(LabelledEnum):
+    OFF = "off", _l("Ngày nghỉ thêm")  # an extra day off announced by the government
+    WORK = "work", _l("Ngày làm việc bù")  # a make-up working day (usually a Saturday)
 
 
 class Procedure(db.Model):

@@ -22,6 +22,7 @@ from survey_app.reports import figures as F
 from survey_app.reports import queries, vector
 from survey_app.reports.periods import Period, trailing_months
 from survey_app.reports.stats import _language
+from survey_app.survey.models import Overall
 
 matplotlib.rcParams["font.family"] = ["DejaVu Sans"]  # every Vietnamese diacritic
 matplotlib.rcParams["svg.hashsalt"] = "hai-long"  # identical input, identical SVG
@@ -103,7 +104,7 @@ def trend_data(school_id, period):
 def overall_data(school_id, period):
     i = queries.intake(school_id, period)[None]
     return (
-        (_("Rất hài lòng"), _("Hài lòng"), _("Không hài lòng")),
+        tuple(level.label for level in Overall),
         (i.very_satisfied, i.satisfied_only, i.dissatisfied),
         _("Số phiếu"),
     )

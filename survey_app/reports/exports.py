@@ -2,27 +2,35 @@
 
 Every text cell is cleaned (NUL and other control characters dropped) and neutralised: a
 cell starting with = + - @ TAB or CR gets a leading apostrophe, so no spreadsheet ever
-reads it as a formula (LimeSurvey CVE-2019-16184). XLSX cells are values, never formulas.
+reads it as a formula (LimeSurvey CVE-2019-16184). XLSX cells are values, never formulas:
+numbers as numbers (shares with a percentage format), dates and times as dates with the
+dd/mm/yyyy format a Vietnamese office reads; each sheet has a Vietnamese name, its header
+row frozen, a filter and column widths.
 """
 
 import csv
 import io
 import re
 from contextlib import nullcontext
+from datetime import date, datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from survey_app.reports import rows as row_sheets
 from survey_app.reports.stats import DASH, pct
-from survey_app.reports.tables import PCT, Report, Table, build
+from survey_app.reports.tables import NUM, PCT, Report, Table, build
 
 SUMMARY_ONLY = {"summary", "counts", "onestop", "cases", "filed"}  # small: summary sheet only
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")  # what Excel refuses in a sheet name
+DATE_FORMAT, DATETIME_FORMAT = "dd/mm/yyyy", "dd/mm/yyyy hh:mm"
+MAX_WIDTH = 60  # characters: a long comment wraps in its cell instead
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -58,6 +66,10 @@ def _csv_cell(value, fmt: str):
         return DASH
     if isinstance(value, str):
         return neutralise(value)
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
     if fmt == PCT:
         return pct(value)
     return value
@@ -96,27 +108,77 @@ def _xlsx_cell(ws, value, fmt: str, bold: bool = False) -> WriteOnlyCell:
         cell.data_type = "s"  # a string, whatever it looks like
     else:
         cell = WriteOnlyCell(ws, value=value)
-        if fmt == PCT:
+        if isinstance(value, datetime):
+            cell.number_format = DATETIME_FORMAT
+        elif isinstance(value, date):
+            cell.number_format = DATE_FORMAT
+        elif fmt == PCT:
             cell.number_format = "0.0%"
-        elif isinstance(value, float):
+        elif fmt == NUM or isinstance(value, float):
             cell.number_format = "0.0"
     if bold:
         cell.font = Font(bold=True)
     return cell
 
 
+def sheet_name(name: str, taken: set[str]) -> str:
+    """A valid, unique sheet name: no [ ] : * ? / \\, at most 31 characters."""
+    base = _SHEET_FORBIDDEN.sub(" ", clean(name)).strip(" '")[:31] or "Sheet"
+    candidate, n = base, 2
+    while candidate.lower() in taken:
+        suffix = f" ({n})"
+        candidate, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _shown_width(value, fmt: str) -> int:
+    """About how many characters a cell shows, for the column's width."""
+    if value is None:
+        return 1
+    if isinstance(value, datetime):
+        return 16
+    if isinstance(value, date):
+        return 10
+    if fmt == PCT:
+        return 6
+    return max((len(line) for line in str(value).split("\n")), default=0)
+
+
+def _widths(table: Table, first_width: int | None = None) -> list[float]:
+    formats = table.formats or [""] * len(table.headers)
+    widths = []
+    for i, header in enumerate(table.headers):
+        fmt = formats[i] if i < len(formats) else ""
+        longest = max(
+            [min(len(header), 24)] + [_shown_width(row[i], fmt) for row in table.rows[:500]]
+        )
+        widths.append(min(MAX_WIDTH, max(8, longest + 2)))
+    if first_width:
+        widths[0] = max(widths[0], first_width)
+    return widths
+
+
 def write_xlsx(report: Report) -> bytes:
     """A workbook: the figures on a summary sheet, then one sheet per table."""
     wb = Workbook(write_only=True)
-    summary = wb.create_sheet("Tong hop")
-    summary.column_dimensions["A"].width = 60
+    taken: set[str] = set()
+    summary = wb.create_sheet(sheet_name(_("Tổng hợp"), taken))
+    summary.column_dimensions["A"].width = 62
+    for column in range(2, 10):
+        summary.column_dimensions[get_column_letter(column)].width = 14
+    summary.freeze_panes = "A2"  # the heading (school and period) stays in view
     summary.append([_xlsx_cell(summary, _heading(report), "", bold=True)])
     for table in report.tables:
         _append_table(summary, table)
     own_sheets = [t for t in report.tables if t.name not in SUMMARY_ONLY]
     for table in own_sheets + sheets_for(report)[len(report.tables) :]:
-        ws = wb.create_sheet(table.name[:31])
-        ws.column_dimensions["A"].width = 30
+        ws = wb.create_sheet(sheet_name(table.sheet or table.title, taken))
+        for column, width in enumerate(_widths(table), start=1):
+            ws.column_dimensions[get_column_letter(column)].width = width
+        ws.freeze_panes = "A2"  # the header row
+        last = get_column_letter(len(table.headers))
+        ws.auto_filter.ref = f"A1:{last}{len(table.rows) + 1}"
         _append_table(ws, table, title=False)
     buf = io.BytesIO()
     wb.save(buf)
@@ -127,7 +189,12 @@ def _append_table(ws, table: Table, title: bool = True) -> None:
     if title:
         ws.append([])
         ws.append([_xlsx_cell(ws, table.title, "", bold=True)])
-    ws.append([_xlsx_cell(ws, h, "", bold=True) for h in table.headers])
+    header = []
+    for h in table.headers:
+        cell = _xlsx_cell(ws, h, "", bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        header.append(cell)
+    ws.append(header)
     formats = table.formats or [""] * len(table.headers)
     for row in table.rows:
         ws.append([_xlsx_cell(ws, v, f) for v, f in zip(row, formats, strict=False)])

@@ -2,46 +2,33 @@
 
 Each sheet stops at ROW_LIMIT rows (a school receives a few thousand dossiers a year; the
 bound keeps an export of a mistaken "ten years" within memory and the worker's timeout).
-Phone numbers are never exported; the office never receives these sheets.
+Phone numbers are never exported; the office never receives these sheets. Cells carry
+labels, never codes (procedure names, status and channel labels from their enums), and
+times as local datetimes, which the writers format (dd/mm/yyyy hh:mm).
 """
 
+from datetime import datetime
+
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from survey_app.auth.models import User
 from survey_app.cases.models import Case
-from survey_app.dossiers.models import Apology, Dossier, Procedure
+from survey_app.dossiers.models import Apology, Dossier, DossierStatus, IntakeChannel, Procedure
 from survey_app.extensions import db
 from survey_app.reports.periods import Period
-from survey_app.reports.tables import INT, TEXT, Table
+from survey_app.reports.tables import DATE, DATETIME, INT, NUM, TEXT, Table
 from survey_app.survey import questions
-from survey_app.survey.models import Answer, Response
-from survey_app.timeutil import format_date, format_datetime, to_local
+from survey_app.survey.models import Answer, Response, ResponseChannel
+from survey_app.timeutil import to_local
 
 ROW_LIMIT = 50_000
 
-STATUS = {
-    "received": _l("Đang giải quyết"),
-    "returned": _l("Đã trả kết quả"),
-    "withdrawn": _l("Đã rút"),
-}
-CHANNEL = {
-    "counter": _l("Trực tiếp"),
-    "postal": _l("Bưu chính"),
-    "online_l3": _l("Trực tuyến mức 3"),
-    "online_l4": _l("Trực tuyến mức 4"),
-    "qr": _l("Mã QR"),
-    "code": _l("Mã số"),
-    "paper": _l("Phiếu giấy"),
-    "kiosk": _l("Ki-ốt"),
-}
 
-
-def _label(mapping: dict, value) -> str:
-    value = getattr(value, "value", value)
-    return str(mapping[value]) if value in mapping else str(value or "")
+def local(value: datetime | None) -> datetime | None:
+    """A stored naive-UTC time as naive local time (what a spreadsheet cell holds)."""
+    return to_local(value).replace(tzinfo=None) if value else None
 
 
 def _limited(stmt):
@@ -61,7 +48,7 @@ def _received_in(period: Period, school_id: int):
 def dossiers(school_id: int, period: Period) -> Table:
     clerk = aliased(User)
     stmt = (
-        select(Dossier, Procedure.code, Apology.issued_at, clerk.full_name)
+        select(Dossier, Procedure.name, Apology.issued_at, clerk.full_name)
         .join(Procedure, Procedure.id == Dossier.procedure_id)
         .outerjoin(Apology, Apology.dossier_id == Dossier.id)
         .outerjoin(clerk, clerk.id == Dossier.received_by_id)
@@ -79,13 +66,13 @@ def dossiers(school_id: int, period: Period) -> Table:
             [
                 d.code,
                 procedure,
-                _label(CHANNEL, d.intake_channel),
-                format_datetime(d.received_at),
-                format_date(d.due_date),
-                format_datetime(d.returned_at),
-                _label(STATUS, d.status),
+                IntakeChannel.label_of(d.intake_channel),
+                local(d.received_at),
+                d.due_date,
+                local(d.returned_at),
+                DossierStatus.label_of(d.status),
                 timing,
-                format_datetime(apology_at),
+                local(apology_at),
                 d.student_name,
                 d.student_class or "",
                 d.applicant_name or "",
@@ -111,8 +98,9 @@ def dossiers(school_id: int, period: Period) -> Table:
             _("Cán bộ tiếp nhận"),
         ],
         rows,
-        [TEXT] * 13,
+        [TEXT, TEXT, TEXT, DATETIME, DATE, DATETIME, TEXT, TEXT, DATETIME, TEXT, TEXT, TEXT, TEXT],
         note=_note(truncated),
+        sheet=_("Hồ sơ"),
     )
 
 
@@ -121,7 +109,7 @@ def responses(school_id: int, period: Period) -> Table:
         select(
             Response.id,
             Dossier.code,
-            Procedure.code,
+            Procedure.name,
             Response.submitted_at,
             Response.channel,
             Response.overall,
@@ -142,7 +130,6 @@ def responses(school_id: int, period: Period) -> Table:
             .order_by(Answer.id)
         ):
             answers.setdefault(rid, {}).setdefault(code, []).append(value)
-    levels = dict(questions.LEVELS)
     reasons = dict(questions.REASONS)
     rows = []
     for rid, dossier_code, procedure, submitted_at, channel, overall, comment in found:
@@ -157,9 +144,9 @@ def responses(school_id: int, period: Period) -> Table:
             [
                 dossier_code,
                 procedure,
-                format_datetime(submitted_at),
-                _label(CHANNEL, channel),
-                str(levels[overall.value]),
+                local(submitted_at),
+                ResponseChannel.label_of(channel),
+                overall.label,
                 *details,
                 ticked,
                 comment or "",
@@ -179,8 +166,9 @@ def responses(school_id: int, period: Period) -> Table:
             _("Góp ý"),
         ],
         rows,
-        [TEXT] * (7 + len(questions.DETAILS)),
+        [TEXT, TEXT, DATETIME, TEXT, TEXT] + [TEXT] * (len(questions.DETAILS) + 2),
         note=_note(truncated),
+        sheet=_("Phiếu trả lời"),
     )
 
 
@@ -202,13 +190,13 @@ def cases(school_id: int, period: Period) -> Table:
             [
                 c.id,
                 dossier_code,
-                format_datetime(c.opened_at),
-                format_date(c.due_date),
-                c.status.value,
+                local(c.opened_at),
+                c.due_date,
+                c.status.label,
                 _("Có") if c.serious else "",
-                format_datetime(ended),
+                local(ended),
                 days,
-                c.root_cause.value if c.root_cause else "",
+                c.root_cause.label if c.root_cause else "",
                 c.resolution or "",
             ]
         )
@@ -228,6 +216,7 @@ def cases(school_id: int, period: Period) -> Table:
             _("Kết quả xử lý"),
         ],
         rows,
-        [INT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, INT, TEXT, TEXT],
+        [INT, TEXT, DATETIME, DATE, TEXT, TEXT, DATETIME, NUM, TEXT, TEXT],
         note=_note(truncated),
+        sheet=_("Phản ánh"),
     )

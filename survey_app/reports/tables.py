@@ -1,6 +1,8 @@
 """A report as (headers, rows) tables, built once from the figures; one writer per format.
 
-Cells are str, int, float (a share, written with a percentage format), or None ("—").
+Cells are str, int, float (a share, written with a percentage format), date / datetime
+(local time, written as dd/mm/yyyy [hh:mm]), or None ("—"). Each table names its sheet in
+the XLSX (Vietnamese, at most 31 characters).
 """
 
 from dataclasses import dataclass, field
@@ -18,17 +20,19 @@ from survey_app.reports.stats import Rate
 from survey_app.survey import questions
 from survey_app.timeutil import format_date, local_today
 
-PCT, INT, TEXT = "pct", "int", "text"
+PCT, INT, NUM, TEXT = "pct", "int", "num", "text"  # num: one decimal
+DATE, DATETIME = "date", "datetime"
 
 
 @dataclass
 class Table:
-    name: str  # sheet name (short, no personal data in it)
+    name: str  # the table's key (short, no personal data in it)
     title: str
     headers: list[str]
     rows: list[list]
-    formats: list[str] = field(default_factory=list)  # per column: pct / int / text
+    formats: list[str] = field(default_factory=list)  # per column: pct / int / text / date...
     note: str = ""
+    sheet: str = ""  # its XLSX sheet's name; "" for the small tables of the summary sheet
 
 
 @dataclass
@@ -56,7 +60,21 @@ def rate_cells(rate: Rate) -> list:
 
 
 def rate_headers() -> list[str]:
-    return [_("Tỷ lệ"), _("Tử số"), _("Mẫu số"), _("KTC 95% thấp"), _("KTC 95% cao")]
+    return [
+        _("Tỷ lệ"),
+        _("Tử số"),
+        _("Mẫu số"),
+        _("Khoảng tin cậy 95%: từ"),
+        _("Khoảng tin cậy 95%: đến"),
+    ]
+
+
+def interval_note() -> str:
+    """The 95% interval in plain words, said once wherever rates are shown."""
+    return _(
+        "Khoảng tin cậy 95%: với số phiếu đã có, tỷ lệ thật nằm trong khoảng này với độ tin "
+        "cậy 95% (phương pháp Wilson); càng ít phiếu, khoảng càng rộng."
+    )
 
 
 def summary_table(report_headline) -> Table:
@@ -72,7 +90,7 @@ def summary_table(report_headline) -> Table:
         [_("Chỉ số"), *rate_headers(), _("Chỉ tiêu"), _("Đánh giá")],
         rows,
         [TEXT, PCT, INT, INT, PCT, PCT, TEXT, TEXT],
-        note=_("KTC 95%: khoảng tin cậy 95% (Wilson). “—”: không có dữ liệu."),
+        note=interval_note() + " " + _("“—”: không có dữ liệu."),
     )
 
 
@@ -122,12 +140,20 @@ def aspects_table(figures: F.Figures) -> Table:
         [_("Nội dung"), _("Trả lời"), _("Số trả lời"), _("Tỷ lệ tiêu cực")],
         rows,
         [TEXT, TEXT, INT, PCT],
+        sheet=_("Theo nội dung"),
     )
 
 
 def reasons_table(figures: F.Figures) -> Table:
     rows = [[str(label), figures.reasons[code]] for code, label in questions.REASONS]
-    return Table("reasons", _("Lý do chưa hài lòng"), [_("Lý do"), _("Số lượt")], rows, [TEXT, INT])
+    return Table(
+        "reasons",
+        _("Lý do chưa hài lòng"),
+        [_("Lý do"), _("Số lượt")],
+        rows,
+        [TEXT, INT],
+        sheet=_("Lý do chưa hài lòng"),
+    )
 
 
 def cases_table(figures: F.Figures) -> Table:
@@ -149,12 +175,12 @@ def cases_table(figures: F.Figures) -> Table:
 
 def breakdown_table(rows: list[F.BreakdownRow], group: str) -> Table:
     titles = {
-        "procedure": (_("Theo thủ tục"), _("Thủ tục")),
-        "month": (_("Theo tháng"), _("Tháng")),
-        "clerk": (_("Theo cán bộ tiếp nhận"), _("Cán bộ")),
-        "school": (_("Theo trường"), _("Trường")),
+        "procedure": (_("Theo thủ tục"), _("Thủ tục"), _("Theo thủ tục")),
+        "month": (_("Theo tháng"), _("Tháng"), _("Theo tháng")),
+        "clerk": (_("Theo cán bộ tiếp nhận"), _("Cán bộ"), _("Theo cán bộ")),
+        "school": (_("Theo trường"), _("Trường"), _("Theo trường")),
     }
-    title, key_header = titles[group]
+    title, key_header, sheet = titles[group]
     out = []
     for r in rows:
         out.append(
@@ -187,6 +213,7 @@ def breakdown_table(rows: list[F.BreakdownRow], group: str) -> Table:
         out,
         [TEXT, INT, INT, PCT, PCT, INT, PCT, PCT, PCT],
         note=_("Ô có dưới %(n)d phiếu trả lời hiển thị “—”.", n=rows[0].min_n if rows else 5),
+        sheet=sheet,
     )
 
 

@@ -1,32 +1,35 @@
 """Survey responses and their per-question answers."""
 
-import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.auth.models import User, enum_column
 from survey_app.dossiers.models import Dossier
+from survey_app.enums import LabelledEnum
 from survey_app.extensions import db
+from survey_app.survey import questions
 from survey_app.timeutil import utcnow
 
 
-class ResponseChannel(enum.StrEnum):
-    QR = "qr"
-    CODE = "code"
-    PAPER = "paper"
-    KIOSK = "kiosk"
+class ResponseChannel(LabelledEnum):
+    QR = "qr", _l("Quét mã QR")
+    CODE = "code", _l("Nhập mã trên phiếu")
+    PAPER = "paper", _l("Phiếu giấy")
+    KIOSK = "kiosk", _l("Máy khảo sát tại quầy")
 
 
 SELF_SERVICE = (ResponseChannel.QR, ResponseChannel.CODE)
 ASSISTED = (ResponseChannel.PAPER, ResponseChannel.KIOSK)
 
 
-class Overall(enum.StrEnum):
-    VERY_SATISFIED = "very_satisfied"
-    SATISFIED = "satisfied"
-    DISSATISFIED = "dissatisfied"
+class Overall(LabelledEnum):
+    # the labels are the question set's levels (survey.questions is their home)
+    VERY_SATISFIED = "very_satisfied", dict(questions.LEVELS)["very_satisfied"]
+    SATISFIED = "satisfied", dict(questions.LEVELS)["satisfied"]
+    DISSATISFIED = "dissatisfied", dict(questions.LEVELS)["dissatisfied"]
 
 
 class Response(db.Model):

@@ -1,0 +1,46 @@
+"""The administrative letterhead shared by the printed papers, the PDF and the DOCX reports.
+
+The layout is Decree 30/2020/NĐ-CP on clerical work, Appendix I (the format and presentation
+of administrative documents): the issuing body under its parent body at the top left, the
+national title and motto at the top right, the number and symbol, then the place and date.
+"""
+
+from datetime import date
+
+from flask_babel import gettext as _
+
+NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+MOTTO = "Độc lập - Tự do - Hạnh phúc"
+# The lowest administrative units (since 1/7/2025: communes, wards and special zones directly
+# under the provinces and cities); a school's date line names the one it stands in.
+_LOCAL_UNITS = ("phường", "xã", "đặc khu", "thị trấn")
+
+
+def place_name(address: str | None) -> str:
+    """The place on the date line: the ward or commune in the address, else its last part.
+
+    Appendix I, "Địa danh và thời gian ban hành văn bản": the administrative unit where the
+    body has its seat ("12 Phạm Thế Hiển, Phường Chánh Hưng, TP. Hồ Chí Minh" gives
+    "Phường Chánh Hưng").
+    """
+    parts = [p.strip() for p in (address or "").split(",") if p.strip()]
+    for part in parts:
+        if part.lower().startswith(_LOCAL_UNITS):
+            return part
+    return parts[-1] if parts else ""
+
+
+def day_month(d: date) -> tuple[str, str]:
+    """Day and month as Appendix I writes them: a zero before days under 10 and months 1, 2
+    ("ngày 04 tháng 02", "ngày 15 tháng 3")."""
+    day = f"{d.day:02d}"
+    month = f"{d.month:02d}" if d.month <= 2 else str(d.month)
+    return day, month
+
+
+def date_line(d: date, address: str | None = None) -> str:
+    """ "Phường Chánh Hưng, ngày 04 tháng 12 năm 2026" (the place only when the address has one)."""
+    day, month = day_month(d)
+    text = _("ngày %(d)s tháng %(m)s năm %(y)s", d=day, m=month, y=d.year)
+    place = place_name(address)
+    return f"{place}, {text}" if place else text

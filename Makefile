@@ -8,7 +8,7 @@ PORT ?= 5000
 APT_PACKAGES := chromium wrk poppler-utils fonts-dejavu-core libreoffice-calc-nogui \
   libreoffice-writer-nogui
 
-.PHONY: install install-dev install-system run test test-faults bench bench-floor lint format translations deploy clean
+.PHONY: install install-dev install-system run test test-faults bench bench-floor bench-city lint format translations deploy clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench: install-dev install-system  ## Benchmarks B1–B6 (see BENCHMARKS.md)
 
 bench-floor: install-dev install-system  ## B1 beside the cheapest possible submit (PostgreSQL)
 	$(BIN)/python -m bench.b1_floor
+
+bench-city: install-dev  ## B7: the office's month over 2,000 schools, 10 M responses (PostgreSQL)
+	mkdir -p bench/results
+	$(BIN)/python -m bench.b7_city > bench/results/b7.json
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -146,9 +146,19 @@ def _reason_case(expr: str) -> str:
 
 
 def seed_history(
-    db: Database, base: Base, n: int, start: date, end: date, prefix: str = "H"
+    db: Database,
+    base: Base,
+    n: int,
+    start: date,
+    end: date,
+    prefix: str = "H",
+    schools: tuple[int, int] | None = None,
 ) -> None:
-    """`n` dossiers received evenly over local [start, end), with their answers and cases."""
+    """`n` dossiers received evenly over local [start, end), with their answers and cases.
+
+    `schools` = (first id, count) spreads the dossiers over that many consecutive school
+    ids (B7's city); by default they all belong to `base`'s school.
+    """
     from survey_app.timeutil import local_to_utc
 
     engine = create_engine(db.url)
@@ -165,7 +175,7 @@ def seed_history(
         id0 = conn.scalar(text("SELECT COALESCE(MAX(id), 0) FROM dossier"))
         for lo in range(1, n + 1, CHUNK):
             hi = min(n, lo + CHUNK - 1)
-            _seed_chunk(conn, sql, base, id0, lo, hi, n, start_utc, span, prefix)
+            _seed_chunk(conn, sql, base, id0, lo, hi, n, start_utc, span, prefix, schools)
             conn.commit()
             log(f"seeded {hi:,}/{n:,} dossiers ({db.kind})")
         if sql.pg:
@@ -180,8 +190,11 @@ def seed_history(
     engine.dispose()
 
 
-def _seed_chunk(conn, sql: _Sql, base: Base, id0, lo, hi, n, start_utc, span, prefix) -> None:
+def _seed_chunk(
+    conn, sql: _Sql, base: Base, id0, lo, hi, n, start_utc, span, prefix, schools=None
+) -> None:
     with_, source = sql.series(lo, hi)
+    school = f"{schools[0]} + id % {schools[1]}" if schools else str(base.school_id)
     received = sql.add_seconds(sql.ts(start_utc), f"(i - 1) * {span} / {n}")
     returned = sql.add_seconds("rec", "(1 + h % 8) * 86400")
     withdrawn = sql.add_seconds("rec", "2 * 86400")
@@ -193,7 +206,7 @@ def _seed_chunk(conn, sql: _Sql, base: Base, id0, lo, hi, n, start_utc, span, pr
             returned_at, status, received_by_id, returned_by_id, withdrawn_at, token,
             short_code, token_expires_at, created_at)
         {with_}
-        SELECT id, {base.school_id}, '{prefix}' || CAST(id AS TEXT),
+        SELECT id, {school}, '{prefix}' || CAST(id AS TEXT),
             {base.procedure_ids[0]} + h % {np_},
             'Phụ huynh ' || CAST(id AS TEXT), 'Học sinh ' || CAST(id AS TEXT), '6A',
             CASE WHEN h % 10 < 7 THEN 'counter' WHEN h % 10 = 7 THEN 'postal'

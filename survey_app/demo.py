@@ -28,7 +28,6 @@ from survey_app.dossiers.models import (
 from survey_app.dossiers.procedures import seed_procedures
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
-from survey_app.rules import get_rule
 from survey_app.survey import questions
 from survey_app.survey.models import Answer, Response
 from survey_app.timeutil import local_to_utc, local_today, to_local, utcnow
@@ -170,7 +169,6 @@ def generate(
 
     now, today = utcnow(), local_today()
     calendar = WorkCalendar(school.id)
-    cutoff = time.fromisoformat(get_rule("cutoff_time", school.id, today))
     procedures = list(school_procedures(school))
     weights = [WEIGHTS.get(p.code, 3) for p in procedures]
     clerks = [u for u in users if u.role is Role.CLERK]
@@ -182,9 +180,7 @@ def generate(
         if calendar.is_working_day(day):
             season = 1.6 if day.month in (6, 7, 8) else 1.0  # transfers before the school year
             for _ in range(max(0, round(rng.gauss(per_day * season, per_day * 0.3)))):
-                row, plan = _dossier(
-                    school, day, rng, procedures, weights, clerks, calendar, cutoff, now
-                )
+                row, plan = _dossier(school, day, rng, procedures, weights, clerks, calendar, now)
                 if row is None:
                     continue
                 year = day.year
@@ -258,16 +254,13 @@ def _local(day: date, hour: float) -> datetime:
     return local_to_utc(datetime.combine(day, time()) + timedelta(hours=hour))
 
 
-def _dossier(school, day, rng, procedures, weights, clerks, calendar, cutoff, now):
+def _dossier(school, day, rng, procedures, weights, clerks, calendar, now):
     """One dossier row (a dict for the bulk insert) and what happens to it later."""
     procedure = rng.choices(procedures, weights)[0]
     received_at = _local(day, rng.uniform(7.5, 17.0))
     if received_at > now:
         return None, None
-    # As WorkCalendar.receipt_day, with the cut-off read once: later counts from tomorrow.
-    received_on = day
-    if received_at > local_to_utc(datetime.combine(day, cutoff)):
-        received_on = calendar.next_working_day(day)
+    received_on = calendar.receipt_day(received_at)  # the office hours decide
     due = calendar.add_working_days(received_on, procedure.working_days)
     level = procedure.online_level or 0
     roll = rng.random()

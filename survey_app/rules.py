@@ -1,4 +1,4 @@
-"""Dated configuration: targets, deadlines, cut-off hour... never constants in code.
+"""Dated configuration: targets, deadlines, office hours... never constants in code.
 
 A rule is looked up for a school and a day: the school's latest value effective on that day,
 else the oversight office's (school_id NULL), else the default below.
@@ -20,10 +20,22 @@ DEFAULTS: dict[str, Any] = {
     "target.on_time": 0.95,  # > 95% resolved on time
     "target.online_l4": 0.40,  # > 40% received online at level 4
     "target.apology": 1.0,  # an apology for every late dossier
-    "cutoff_time": "16:30",  # received later counts from the next working day
+    # The desk's opening hours on a working day, [open, close] pairs in local time. A dossier
+    # received outside them counts as received at the next opening (Decree 118/2025/NĐ-CP
+    # sets no cut-off hour; the hours are the school's own, posted at the desk).
+    "office_hours": [["07:30", "11:30"], ["13:30", "17:00"]],
     "case_due_working_days": 5,
     "token_valid_days": 30,  # the survey link expires this long after return
+    # The plan's periodic reports (see reports/periods.py and docs/reports.md): the 3-, 6-,
+    # 9-month and annual reports, in that order, sent before these days (MM-DD) ...
     "report_due_dates": ["02-15", "05-15", "08-15", "11-10"],
+    # ... over cumulative windows of these many months from the reporting year's first day
+    # (MM-DD; the year is named by the calendar year it ends in) ...
+    "report_months": [3, 6, 9, 12],
+    "report_year_start": "11-01",
+    # ... cut at month ends ("month_end") or from the 15th to the 14th ("decree_09",
+    # Decree 09/2019/NĐ-CP art. 12).
+    "report_cutoff": "month_end",
     "min_cell_n": 5,  # breakdown cells with fewer answers show "—"
 }
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from survey_app.cases.models import Case
 from survey_app.dossiers.intake import issue_apology
 from survey_app.dossiers.models import Procedure
+from survey_app.dossiers.workdays import shipped_swaps
 from survey_app.extensions import db
 from survey_app.letterhead import place_name
 from survey_app.timeutil import LOCAL_TZ
@@ -268,6 +269,8 @@ def test_english_pages_have_no_vietnamese_ui_left(client, make, auth):
         "Chờ xác minh",
         "Đã xin lỗi phụ huynh",
         *db.session.scalars(select(Procedure.name)),
+        # The government's notices on the calendar page are quoted as issued.
+        *(text for swap in shipped_swaps().values() for text in (swap.description, swap.source)),
     ]
     staff = [
         "/dossiers",

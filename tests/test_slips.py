@@ -49,7 +49,7 @@ def test_slip_shows_code_short_code_url_and_invitation(client, auth, make):
 def test_receipt_carries_the_header_the_dates_and_the_same_qr(client, auth, make):
     clerk = auth.login("clerk")
     dossier = make.dossier(
-        received_at=datetime(2020, 1, 22, 16, 45),  # after the cut-off, eve of Tết
+        received_at=datetime(2020, 1, 22, 16, 45),  # inside office hours, eve of Tết
         procedure=make.procedure(code="CHUYEN-TRUONG"),
         received_by_id=clerk.id,
     )
@@ -64,8 +64,9 @@ def test_receipt_carries_the_header_the_dates_and_the_same_qr(client, auth, make
             "Trần Văn Cha",
             "3 ngày làm việc",
             "16 giờ 45 phút, ngày 22/01/2020",
-            "ngày 04/02/2020",  # counted from Thursday 30/01: 31/01, 03/02, 04/02
-            "thời hạn tính từ ngày làm việc tiếp theo",
+            "ngày 03/02/2020",  # 22/01 not counted, then Tết: 30/01, 31/01, 03/02
+            "Hồ sơ nhận trong giờ tiếp nhận (07:30–11:30, 13:30–17:00): không tính ngày tiếp"
+            " nhận vào thời hạn giải quyết.",
             "NGƯỜI NỘP HỒ SƠ",
             "NGƯỜI TIẾP NHẬN HỒ SƠ",
             clerk.full_name,
@@ -75,6 +76,31 @@ def test_receipt_carries_the_header_the_dates_and_the_same_qr(client, auth, make
         assert str(qr_svg(f"http://localhost/s/{dossier.token}")) in html
         _no_inline_styles(html)
     _html(client, f"/dossiers/{dossier.code}/receipt?layout=a3", status=400)
+
+
+@pytest.mark.parametrize(
+    ("received_at", "counts_from", "due"),
+    [
+        # After closing: counted from the next opening, Tuesday 07:30; due 3 days after it.
+        (datetime(2020, 3, 2, 17, 30), "07 giờ 30 phút, ngày 03/03/2020", "ngày 06/03/2020"),
+        # The lunch break: 13:30 the same day, so the same count as inside the hours.
+        (datetime(2020, 3, 2, 12, 0), "13 giờ 30 phút, ngày 02/03/2020", "ngày 05/03/2020"),
+        # Online on a Saturday: Monday 07:30.
+        (datetime(2020, 3, 7, 21, 5), "07 giờ 30 phút, ngày 09/03/2020", "ngày 12/03/2020"),
+    ],
+)
+def test_receipt_outside_office_hours_says_when_it_counts_from(
+    client, auth, make, received_at, counts_from, due
+):
+    auth.login("clerk")
+    dossier = make.dossier(received_at=received_at, procedure=make.procedure(code="CHUYEN-TRUONG"))
+    html = _html(client, f"/dossiers/{dossier.code}/receipt")
+    assert (
+        "Hồ sơ nhận ngoài giờ tiếp nhận (07:30–11:30, 13:30–17:00, các ngày làm việc) được tính"
+        f" là nhận lúc {counts_from} (giờ mở cửa kế tiếp); không tính ngày đó vào thời hạn"
+        " giải quyết." in html
+    )
+    assert due in html and "nhận trong giờ tiếp nhận" not in html
 
 
 def test_day_sheet_holds_eight_slips_per_a4_page(client, auth, make):

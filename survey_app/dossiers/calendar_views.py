@@ -14,7 +14,12 @@ from survey_app.dossiers import bp
 from survey_app.dossiers.forms import CalendarDayForm, ConfirmForm
 from survey_app.dossiers.models import CalendarDay, DayKind
 from survey_app.dossiers.views import STAFF
-from survey_app.dossiers.workdays import WorkCalendar, make_up_saturdays, public_holidays
+from survey_app.dossiers.workdays import (
+    WorkCalendar,
+    make_up_saturdays,
+    public_holidays,
+    swaps_of,
+)
 from survey_app.extensions import db
 from survey_app.parsing import ParseError, parse_year
 from survey_app.timeutil import local_today
@@ -50,6 +55,7 @@ def _render(year: int, form: CalendarDayForm, status: int = 200):
             public_holidays(year, language)
             + [(d, _("Làm việc bù (thứ Bảy)")) for d in make_up_saturdays(year)]
         ),
+        swaps=swaps_of(year),
         form=form,
         confirm=ConfirmForm(),
     ), status

@@ -14,6 +14,7 @@ from survey_app.dossiers import bp
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.dossiers.qr import code_entry_url, qr_svg, survey_url
 from survey_app.dossiers.views import STAFF, load_dossier
+from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.parsing import ParseError, parse_date
 from survey_app.timeutil import local_today, period_bounds_utc, to_local
@@ -50,12 +51,20 @@ def receipt(code):
     dossier = load_dossier(code)
     layout = _layout(RECEIPT_LAYOUTS)
     received_by = db.session.get(User, dossier.received_by_id) if dossier.received_by_id else None
+    calendar = WorkCalendar(dossier.school_id)
+    received_local = to_local(dossier.received_at)
+    opening = calendar.next_opening(dossier.received_at)
     return render_template(
         "dossiers/receipt.html",
         layout=layout,
         layouts=RECEIPT_LAYOUTS,
-        received_local=to_local(dossier.received_at),
+        received_local=received_local,
         received_by=received_by,
+        # Outside the opening hours: the instant the dossier counts from (the next opening).
+        counts_from=None if opening == dossier.received_at else to_local(opening),
+        hours=", ".join(
+            f"{a:%H:%M}–{b:%H:%M}" for a, b in calendar.office_hours(received_local.date())
+        ),
         **slip_context(dossier),
     )
 

@@ -1,20 +1,73 @@
 """Working days: Mon–Fri, minus Vietnamese public holidays (with the substitute days off and
-the make-up working Saturdays the `holidays` package knows), minus extra days off, plus
-make-up working days entered by the school or the office (CalendarDay rows win).
+the make-up working Saturdays the `holidays` package knows), then the government's yearly
+swaps shipped in `data/vn_day_swaps.csv` (each with its notice), then the days entered by
+the school or the office (CalendarDay rows win over everything).
 
-The day of receipt is not counted; receipt after the cut-off hour (a dated rule) counts
-from the next working day.
+Receipt (Labour Code art. 112 for the holidays; the office hours are a dated rule): a dossier
+received inside the desk's opening hours has its day of receipt not counted; one received
+outside them (counter, postal or online alike) counts as received at the next opening.
 """
 
+import csv
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from pathlib import Path
 
 import holidays
 from sqlalchemy import or_, select
 
 from survey_app.extensions import db
 from survey_app.rules import get_rule
-from survey_app.timeutil import to_local
+from survey_app.timeutil import local_to_utc, to_local
+
+SWAPS_FILE = Path(__file__).parent / "data" / "vn_day_swaps.csv"
+
+
+@dataclass(frozen=True)
+class Swap:
+    """A day the government moved: `off` (a weekday off) or `work` (a make-up Saturday)."""
+
+    day: date
+    kind: str
+    description: str
+    source: str  # the notice, e.g. "Công văn số 12729/VPCP-KGVX ngày 25/12/2025"
+    verified: bool
+
+
+@lru_cache(maxsize=1)
+def shipped_swaps() -> dict[date, Swap]:
+    """The yearly swaps shipped with the application, by day."""
+    with SWAPS_FILE.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    out = {}
+    for row in rows:
+        swap = Swap(
+            date.fromisoformat(row["date"]),
+            row["kind"],
+            row["description"],
+            row["source"],
+            row["verified"] == "yes",
+        )
+        if swap.kind not in ("off", "work"):
+            raise ValueError(f"{SWAPS_FILE.name}: kind {swap.kind!r} on {swap.day}")
+        out[swap.day] = swap
+    return out
+
+
+def swaps_of(year: int) -> list[Swap]:
+    """The shipped swaps of `year`, for the calendar page."""
+    return sorted((s for s in shipped_swaps().values() if s.day.year == year), key=lambda s: s.day)
+
+
+def parse_hours(value) -> list[tuple[time, time]]:
+    """The office_hours rule as sorted (open, close) pairs; ValueError when unreadable."""
+    sessions = sorted((time.fromisoformat(a), time.fromisoformat(b)) for a, b in value)
+    if not sessions or any(a >= b for a, b in sessions):
+        raise ValueError(value)
+    if any(prev[1] > nxt[0] for prev, nxt in zip(sessions, sessions[1:], strict=False)):
+        raise ValueError(value)
+    return sessions
 
 
 @lru_cache(maxsize=64)
@@ -74,6 +127,8 @@ class WorkCalendar:
     def is_working_day(self, d: date) -> bool:
         self._load(d.year)
         kind = self._days.get(d)
+        if kind is None and d in shipped_swaps():
+            kind = shipped_swaps()[d].kind
         if kind == "work":
             return True
         if kind == "off":
@@ -106,18 +161,39 @@ class WorkCalendar:
             count += self.is_working_day(d)
         return count
 
-    def receipt_day(self, received_at_utc: datetime) -> date:
-        """The day the clock starts from: after the cut-off, or on a day off, it moves on.
+    def office_hours(self, on: date) -> list[tuple[time, time]]:
+        """The desk's opening hours in force on `on`."""
+        return parse_hours(self.rule("office_hours", on))
 
-        The returned day is not itself counted; due = add_working_days(receipt_day, N).
-        """
+    def is_open(self, received_at_utc: datetime) -> bool:
+        """Inside the desk's opening hours (both ends included) on a working day."""
         local = to_local(received_at_utc)
-        cutoff = time.fromisoformat(self.rule("cutoff_time", local.date()))
-        day = local.date()
-        if local.time() > cutoff or not self.is_working_day(day):
-            # Treated as received on the next working day, which is then not counted.
-            return self.next_working_day(day)
-        return day
+        day, at = local.date(), local.time().replace(tzinfo=None)
+        if not self.is_working_day(day):
+            return False
+        return any(a <= at <= b for a, b in self.office_hours(day))
+
+    def next_opening(self, received_at_utc: datetime) -> datetime:
+        """When a dossier received at this instant counts as received: the instant itself
+        inside the opening hours, else the next opening (naive UTC)."""
+        if self.is_open(received_at_utc):
+            return received_at_utc
+        local = to_local(received_at_utc)
+        day, at = local.date(), local.time().replace(tzinfo=None)
+        if self.is_working_day(day):
+            for opens, _closes in self.office_hours(day):
+                if at < opens:
+                    return local_to_utc(datetime.combine(day, opens))
+        day = self.next_working_day(day)
+        return local_to_utc(datetime.combine(day, self.office_hours(day)[0][0]))
+
+    def receipt_day(self, received_at_utc: datetime) -> date:
+        """The day the clock starts from, itself not counted: the day of the next opening.
+
+        Inside the opening hours that is the day of receipt; outside them (after closing, on
+        a day off) the day of the next opening. due = add_working_days(receipt_day, N).
+        """
+        return to_local(self.next_opening(received_at_utc)).date()
 
     def due_date(self, received_at_utc: datetime, working_days: int) -> date:
         return self.add_working_days(self.receipt_day(received_at_utc), working_days)

@@ -370,23 +370,6 @@ def test_periods_parse_and_refuse():
             periods.parse_period(bad)
 
 
-def test_report_due_dates_map_to_the_cumulative_report():
-    assert periods.report_for_due_date(date(2020, 5, 15)).key == "2020-Q1"
-    assert periods.report_for_due_date(date(2020, 8, 15)).key == "2020-H1"
-    assert periods.report_for_due_date(date(2020, 11, 10)).key == "2020-9M"
-    assert periods.report_for_due_date(date(2021, 2, 15)).key == "2020"
-
-
-def test_next_report_due_follows_the_rule(make):
-    school = make.school()
-    due, period = F.next_report_due(school.id, date(2020, 5, 16))
-    assert (due, period.key) == (date(2020, 8, 15), "2020-H1")
-    set_rule("report_due_dates", ["06-01"], date(2020, 1, 1), school.id)
-    db.session.commit()
-    assert F.next_report_due(school.id, date(2020, 5, 16))[0] == date(2020, 6, 1)
-    assert F.next_report_due(school.id, date(2020, 6, 2))[0] == date(2021, 6, 1)
-
-
 def test_pct_formats_and_dash():
     assert pct(None) == "—" and pct(0.95) == "95,0%" and pct(1 / 3, 0) == "33%"
 

@@ -36,20 +36,20 @@ def _options(command):
 
 
 def _write(key: str, fmt: str, output: str, school_code: str | None, kinds: tuple) -> None:
-    try:
-        period = periods.parse_period(key)
-    except PeriodError:
-        raise click.BadParameter(f"unreadable period {key!r}", param_hint="PERIOD") from None
-    if period.kind not in kinds:
-        raise click.BadParameter(
-            f"{key!r} is not a {' / '.join(kinds)} period", param_hint="PERIOD"
-        )
     schools = db.session.scalars(
         select(School).where(School.code == school_code) if school_code else select(School)
     ).all()
     if school_code and not schools:
         raise click.ClickException(f"Unknown school {school_code!r}.")
     school = schools[0] if len(schools) == 1 else None
+    try:
+        period = periods.parse_period(key, school.id if school else None)
+    except PeriodError:
+        raise click.BadParameter(f"unreadable period {key!r}", param_hint="PERIOD") from None
+    if period.kind not in kinds:
+        raise click.BadParameter(
+            f"{key!r} is not a {' / '.join(kinds)} period", param_hint="PERIOD"
+        )
     if school is None:
         click.echo(
             "Several schools: writing the figures of all schools (no personal data).", err=True
@@ -75,5 +75,12 @@ def monthly(month, fmt, output, school_code):
 @_options
 @with_appcontext
 def period_report(period, fmt, output, school_code):
-    """A cumulative report: 2020-Q1, 2020-H1, 2020-9M, 2020 (or a month / a custom range)."""
-    _write(period, fmt, output, school_code, ("quarter", "cumulative", "year", "month", "custom"))
+    """A periodic report of the plan (2020-R3, 2020-R6, 2020-R9, 2020-R12), a calendar
+    cumulative one (2020-Q1, 2020-H1, 2020-9M, 2020), a month or a custom range."""
+    _write(
+        period,
+        fmt,
+        output,
+        school_code,
+        ("report", "quarter", "cumulative", "year", "month", "custom"),
+    )

@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from survey_app.reports import rows as row_sheets
+from survey_app.reports.periods import cover_lines
 from survey_app.reports.stats import DASH, pct
 from survey_app.reports.tables import NUM, PCT, Report, Table, build
 
@@ -83,6 +84,8 @@ def write_csv(report: Report) -> bytes:
     if report.personal and report.school is not None:
         tables.append(row_sheets.responses(report.school.id, report.period))
     writer.writerow([neutralise(_heading(report))])
+    for line in cover_lines(report.period, report.made_on):
+        writer.writerow([neutralise(line)])
     for table in tables:
         writer.writerow([])
         writer.writerow([neutralise(table.title)])
@@ -169,6 +172,8 @@ def write_xlsx(report: Report) -> bytes:
         summary.column_dimensions[get_column_letter(column)].width = 14
     summary.freeze_panes = "A2"  # the heading (school and period) stays in view
     summary.append([_xlsx_cell(summary, _heading(report), "", bold=True)])
+    for line in cover_lines(report.period, report.made_on):
+        summary.append([_xlsx_cell(summary, line, "")])
     for table in report.tables:
         _append_table(summary, table)
     own_sheets = [t for t in report.tables if t.name not in SUMMARY_ONLY]

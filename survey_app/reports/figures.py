@@ -11,7 +11,7 @@ from survey_app.auth.models import School, User
 from survey_app.dossiers.models import Procedure
 from survey_app.extensions import db
 from survey_app.reports import queries
-from survey_app.reports.periods import Period
+from survey_app.reports.periods import Period, next_plan_report
 from survey_app.reports.stats import Rate, meets
 from survey_app.rules import get_rule
 
@@ -253,18 +253,6 @@ def filed_differences(filed_json: str, current: Figures) -> list[Difference]:
 
 
 def next_report_due(school_id: int | None, today: date) -> tuple[date, Period] | None:
-    """The next report due date on or after `today` and the cumulative period it covers."""
-    from survey_app.reports.periods import report_for_due_date
-
-    for year in (today.year, today.year + 1):
-        values = get_rule(
-            "report_due_dates", school_id, date(year, 1, 1) if year > today.year else today
-        )
-        for value in sorted(values):
-            try:
-                due = date(year, int(value[:2]), int(value[3:5]))
-            except ValueError:  # 29/02 in a common year
-                continue
-            if due >= today:
-                return due, report_for_due_date(due)
-    return None
+    """The next periodic report due on or after `today` (its due date, and the report)."""
+    report = next_plan_report(school_id, today)
+    return (report.due, report) if report else None

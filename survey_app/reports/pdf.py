@@ -25,7 +25,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from survey_app.letterhead import date_line
 from survey_app.reports import charts, vector
+from survey_app.reports.periods import cover_lines
 from survey_app.reports.stats import DASH, pct
 from survey_app.reports.tables import INT, PCT, TEXT, Report
 from survey_app.reports.tables import Table as DataTable
@@ -141,10 +143,7 @@ def _header(report: Report, st) -> Table:
     right = [
         para("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", st["center_bold"]),
         para("Độc lập - Tự do - Hạnh phúc", st["center_bold"]),
-        para(
-            _("ngày %(d)02d tháng %(m)02d năm %(y)d", d=day.day, m=day.month, y=day.year),
-            st["italic"],
-        ),
+        para(date_line(day, school.address if school else None), st["italic"]),
     ]
     table = Table([[left, right]], colWidths=[7.5 * cm, 9.5 * cm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
@@ -165,7 +164,8 @@ def _story(report: Report, st) -> list:
             _("Kết quả khảo sát sự hài lòng của phụ huynh và giải quyết thủ tục hành chính"),
             st["center_bold"],
         ),
-        para(_period_line(period), st["center"]),
+        para(period.label(), st["center"]),
+        *(para(line, st["center"]) for line in cover_lines(period, report.made_on)),
         Spacer(1, 8),
     ]
     n = 1
@@ -219,11 +219,6 @@ def _story(report: Report, st) -> list:
     del story[-3:]
     story.append(KeepTogether([*last, *_signature(report, st)]))
     return story
-
-
-def _period_line(period) -> str:
-    first, last = period.start.strftime("%d/%m/%Y"), period.last_day.strftime("%d/%m/%Y")
-    return f"{period.label()} ({_('từ %(a)s đến %(b)s', a=first, b=last)})"
 
 
 def _summary_grid(summary: DataTable, st) -> Table:

@@ -276,6 +276,7 @@ def build(
             )
         ).first()
     report = Report(school, period, figures, targets, headline, tables, personal, filed)
+    report.made_on = today or report.made_on  # "tạm tính đến" the day the report is made
     if filed is not None:
         report.differences = F.filed_differences(filed.figures, figures)
         tables.insert(0, filed_table(filed, report.differences))

@@ -42,7 +42,7 @@ def _scope() -> tuple[School | None, bool]:
     return school, False
 
 
-def _period_from_args(default=None) -> periods.Period | None:
+def _period_from_args(default=None, school: School | None = None) -> periods.Period | None:
     """The period of ?period=KEY (or ?period=custom&from=...&to=...); None when unreadable."""
     key = request.args.get("period", "")
     if key == "custom":
@@ -50,7 +50,7 @@ def _period_from_args(default=None) -> periods.Period | None:
     if not key and default is not None:
         return default
     try:
-        return periods.parse_period(key)
+        return periods.parse_period(key, school.id if school else None)
     except PeriodError:
         return None
 
@@ -104,7 +104,7 @@ def index():
     school, personal = _scope()
     today = local_today()
     default = periods.month_of(today)
-    period = _period_from_args(default)
+    period = _period_from_args(default, school)
     status = 200 if period is not None else 400
     period = period or default
     report = tables.build(school, period, personal, today)
@@ -115,7 +115,7 @@ def index():
         "reports/index.html",
         report=report,
         period=period,
-        choices=periods.recent_choices(today),
+        choices=periods.recent_choices(today, school.id if school else None),
         formats=exports.FORMATS,
         form=form,
         error=_("Kỳ báo cáo không hợp lệ.") if status == 400 else None,
@@ -137,7 +137,7 @@ def export():
     if fmt not in exports.FORMATS:
         return bad_request(_("Định dạng không hợp lệ: chọn CSV, XLSX hoặc PDF."))
     school, personal = _scope()
-    period = _period_from_args()
+    period = _period_from_args(school=school)
     if period is None:
         return bad_request(_("Kỳ báo cáo không hợp lệ."))
     data, name, media_type = exports.export(school, period, personal, fmt, local_today())
@@ -169,7 +169,7 @@ def chart(name: str):
     if name not in charts.NAMES:
         abort(404)
     school, _personal = _scope()
-    period = _period_from_args()
+    period = _period_from_args(school=school)
     if period is None:
         return bad_request(_("Kỳ báo cáo không hợp lệ."))
     svg = charts.chart(name, school.id if school else None, period, "svg")
@@ -183,7 +183,7 @@ def file_report():
     if not form.validate_on_submit():
         return bad_request(_("Thiếu kỳ báo cáo hoặc số báo cáo quá dài."))
     try:
-        period = periods.parse_period(form.period.data)
+        period = periods.parse_period(form.period.data, current_user.school_id)
     except PeriodError:
         return bad_request(_("Kỳ báo cáo không hợp lệ."))
     if not period.filable:

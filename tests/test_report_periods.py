@@ -148,7 +148,7 @@ def test_every_format_carries_the_cover(app, make):
     head = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[:4]
     assert head == [[f"{school.name} – định kỳ 3 tháng năm 2020"]] + [[x] for x in lines]
     data = exports.export(school, r3, True, "xlsx", date(2020, 1, 20))[0]
-    sheet = load_workbook(io.BytesIO(data), read_only=True)["Tong hop"]
+    sheet = load_workbook(io.BytesIO(data), read_only=True)["Tổng hợp"]
     assert [r[0] for r in sheet.iter_rows(min_row=2, max_row=4, values_only=True)] == lines
     pdf = exports.export(school, r3, True, "pdf", date(2020, 1, 20))[0]
     text = _pdf_text(pdf)

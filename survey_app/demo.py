@@ -17,6 +17,7 @@ from survey_app.auth.models import Role, School, User
 from survey_app.auth.passwords import hash_password
 from survey_app.cases.models import Case, CaseStatus, RootCause
 from survey_app.cases.routing import route_response
+from survey_app.dossiers.intake import apology_deadline
 from survey_app.dossiers.models import (
     Apology,
     Dossier,
@@ -209,6 +210,7 @@ def generate(
                     "channel": "phone",
                     "issued_at": plan["apology_at"],
                     "created_at": plan["apology_at"],
+                    "in_time_by": plan["in_time_by"],
                 }
             )
         response = _response(dossier_id, row, clerks, rng, now)
@@ -310,7 +312,9 @@ def _dossier(school, day, rng, procedures, weights, clerks, calendar, now):
         back_on = calendar.add_working_days(due, rng.randint(1, 3))
         if rng.random() < 0.85:
             in_time = rng.random() < 0.9
-            plan["apology_at"] = _local(due if in_time else back_on, rng.uniform(8, 11))
+            plan["in_time_by"] = apology_deadline(due, calendar)
+            apology_on = plan["in_time_by"] if in_time else back_on
+            plan["apology_at"] = max(_local(apology_on, rng.uniform(8, 11)), received_at)
             plan["new_due"] = back_on
             if plan["apology_at"] > now:
                 plan.clear()

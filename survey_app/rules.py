@@ -83,3 +83,15 @@ def set_rule(key: str, value: Any, effective_from: date, school_id: int | None) 
     row.value = json.dumps(value)
     db.session.add(row)
     return row
+
+
+# Returns and apologies. The plan asks for an apology letter for every late dossier, sent
+# at least one working day before the original due date (one sent on the due date is late).
+# A return typed more than `backdate_grace_minutes` before the server's clock is a return
+# entered after the fact ("nhập bù"): it needs a reason and is counted apart.
+DEFAULTS.update(
+    {
+        "apology_lead_working_days": 1,
+        "backdate_grace_minutes": 15,
+    }
+)

@@ -3,7 +3,13 @@
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Date
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# Viet Nam keeps UTC+7 all year (no daylight saving since 1975).
+_OFFSET_HOURS = int(LOCAL_TZ.utcoffset(datetime(2000, 1, 1)).total_seconds() // 3600)
 
 
 def utcnow() -> datetime:
@@ -49,6 +55,25 @@ def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return to_local(value).strftime("%H:%M %d/%m/%Y")
+
+
+class sql_local_date(FunctionElement):  # noqa: N801 - reads like the SQL function it is
+    """The school's local calendar day of a naive-UTC timestamp column, in SQL (to_local's
+    twin: models' hybrid properties, the register and the reports all use this one)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(sql_local_date)  # SQLite, and str(statement)
+def _local_date_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)}, '+{_OFFSET_HOURS} hours')"
+
+
+@compiles(sql_local_date, "postgresql")
+def _local_date_pg(element, compiler, **kw):
+    inner = compiler.process(element.clauses, **kw)
+    return f"CAST(({inner} + INTERVAL '{_OFFSET_HOURS} hours') AS DATE)"
 
 
 __all__ = ["timedelta"]

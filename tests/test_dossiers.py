@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from survey_app.audit import Audit
 from survey_app.auth.models import School
 from survey_app.dossiers import intake
-from survey_app.dossiers.intake import create_dossier, next_code
+from survey_app.dossiers.intake import apology_deadline, create_dossier, next_code
 from survey_app.dossiers.models import Apology, Dossier, DossierStatus, Procedure
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
@@ -147,15 +147,15 @@ def test_return_on_time_sets_expiry_and_shows_state(client, auth, make):
     dossier = make.dossier(received_at=received + timedelta(hours=8))
     dossier.due_date = local_today()
     db.session.commit()
-    returned = datetime.combine(local_today(), datetime.min.time()) + timedelta(minutes=1)
     url = f"/dossiers/{dossier.code}/return"
-    response = post_form(
-        client, url, {"returned_at": local_input(returned), "return_channel": "postal"}
-    )
+    before = utcnow()
+    response = post_form(client, url, {"return_channel": "postal"})  # stamped by the server
     assert response.status_code == 303
     db.session.refresh(dossier)
     assert dossier.status is DossierStatus.RETURNED
-    assert dossier.returned_at == local_to_utc(returned)
+    assert before <= dossier.returned_at <= utcnow()
+    assert dossier.return_entered_at is None  # not "nhập bù"
+    returned = to_local(dossier.returned_at).replace(tzinfo=None)
     assert dossier.returned_by_id == clerk.id
     assert dossier.return_channel.value == "postal"
     assert dossier.token_expires_at == dossier.returned_at + timedelta(days=10)
@@ -164,8 +164,9 @@ def test_return_on_time_sets_expiry_and_shows_state(client, auth, make):
     assert returned.strftime("%d/%m/%Y") in page
     again = post_form(client, url, {"returned_at": local_input(returned)}, page_url="/dossiers")
     assert again.status_code == 303  # already returned: refused, nothing changes
+    stamped = dossier.returned_at
     db.session.refresh(dossier)
-    assert dossier.returned_at == local_to_utc(returned)
+    assert dossier.returned_at == stamped
 
 
 @pytest.mark.parametrize("shift", [timedelta(days=-30), timedelta(days=2)])
@@ -209,7 +210,8 @@ def test_late_return_then_apology_letter(client, auth, make):
     apology = db.session.scalars(select(Apology)).one()
     assert apology.new_due_date == new_date and apology.channel == "phone"
     page = client.get(f"/dossiers/{dossier.code}").get_data(as_text=True)
-    assert "Không, sau ngày " + due.strftime("%d/%m/%Y") in page
+    deadline = apology_deadline(due, WorkCalendar(dossier.school_id))
+    assert "Không kịp thời: gửi sau ngày " + deadline.strftime("%d/%m/%Y") in page
     assert "Hồ sơ trễ hạn chưa có thư xin lỗi" not in page
     letter = client.get(f"/dossiers/{dossier.code}/apology")
     html = letter.get_data(as_text=True)
@@ -238,7 +240,9 @@ def test_apology_sent_before_the_due_date_counts_as_in_time(client, auth, make):
     }
     assert post_form(client, f"/dossiers/{dossier.code}/apology/new", form).status_code == 303
     page = client.get(f"/dossiers/{dossier.code}").get_data(as_text=True)
-    assert "Có, trước hoặc trong ngày " + dossier.due_date.strftime("%d/%m/%Y") in page
+    deadline = apology_deadline(dossier.due_date, WorkCalendar(dossier.school_id))
+    assert deadline >= local_today()
+    assert "Kịp thời: gửi trong hoặc trước ngày " + deadline.strftime("%d/%m/%Y") in page
 
 
 @pytest.mark.parametrize("case", ["on_time", "early_new_date", "no_reason"])

@@ -6,7 +6,9 @@ from datetime import date, datetime
 import pytest
 
 from survey_app.cases.models import Case, CaseStatus, RootCause
+from survey_app.dossiers.intake import apology_deadline
 from survey_app.dossiers.models import Apology
+from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.reports import figures as F
 from survey_app.reports import periods, queries
@@ -51,6 +53,7 @@ def _apology(dossier, issued):
             new_due_date=date(2020, 1, 31),
             channel="phone",
             issued_at=local_to_utc(issued),
+            in_time_by=apology_deadline(dossier.first_due_date, WorkCalendar(dossier.school_id)),
         )
     )
     db.session.commit()
@@ -62,14 +65,15 @@ def make_january(make) -> January:
     other = make.school(code="OTHER", name="Trường THCS Khác")
     dt = datetime
     d = {}
-    # Received in December: carried over (returned late in January, apology on the due day),
+    # Received in December: carried over (returned late in January, apology a working day
+    # before the due day: Friday 20/12 for Monday 23/12),
     # returned in December (not carried), and still open (carried, past due at the end).
     d["carry1"] = make.dossier(
         received_at=dt(2019, 12, 20, 10),
         due_date=date(2019, 12, 23),
         returned_at=dt(2020, 1, 3, 10),
     )
-    _apology(d["carry1"], dt(2019, 12, 23, 9))
+    _apology(d["carry1"], dt(2019, 12, 20, 15))
     d["carry2"] = make.dossier(
         received_at=dt(2019, 12, 30, 9), due_date=date(2020, 1, 2), returned_at=dt(2019, 12, 31, 9)
     )

@@ -26,7 +26,7 @@ from survey_app.cases.queries import (
 from survey_app.dossiers.models import Dossier
 from survey_app.extensions import db
 from survey_app.survey.models import Response
-from survey_app.timeutil import local_today, to_local
+from survey_app.timeutil import local_today
 
 PER_PAGE = 50
 
@@ -205,8 +205,7 @@ def render_case(case: Case, status: int = 200, **forms):
 def dossier_timing(dossier: Dossier, today) -> dict:
     """Was the dossier late? {'state': 'late'|'on_time'|'overdue'|'pending'|'withdrawn'}."""
     if dossier.returned_at is not None:
-        returned_on = to_local(dossier.returned_at).date()
-        return {"state": "late" if returned_on > dossier.due_date else "on_time"}
+        return {"state": "late" if dossier.is_late else "on_time"}
     if dossier.withdrawn_at is not None:
         return {"state": "withdrawn"}
     return {"state": "overdue" if today > dossier.due_date else "pending"}

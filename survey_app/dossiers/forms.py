@@ -73,9 +73,45 @@ class DossierForm(FlaskForm):
     )
 
 
+# Why a return is entered after the fact ("nhập bù"); codes in intake.BACKDATE_REASONS.
+BACKDATE_REASON_LABELS = {
+    "offline": _l("Mất điện, mất mạng: không ghi được lúc trả"),
+    "away": _l("Trả kết quả ngoài bộ phận một cửa, ghi khi quay lại"),
+    "postal": _l("Trả qua bưu chính, ghi theo ngày phát"),
+    "import": _l("Nhập từ tệp"),
+    "other": _l("Lý do khác (ghi rõ)"),
+}
+
+
+def backdate_reasons():
+    return [("", _l("— Không nhập bù —"))] + [
+        (code, label) for code, label in BACKDATE_REASON_LABELS.items() if code != "import"
+    ]
+
+
 class ReturnForm(FlaskForm):
+    """Returning stamps the server's clock; a time is typed only for a return entered
+    after the fact, with its reason."""
+
     returned_at = DateTimeLocalField(
-        _l("Thời điểm trả kết quả"), format=DATETIME_FORMATS, validators=[DataRequired(), InRange()]
+        _l("Thời điểm trả kết quả (để trống: ngay bây giờ)"),
+        format=DATETIME_FORMATS,
+        validators=[Optional(), InRange()],
+    )
+    ready_at = DateTimeLocalField(
+        _l("Kết quả đã có từ (nếu sớm hơn lúc trả; để trống: lúc trả)"),
+        format=DATETIME_FORMATS,
+        validators=[Optional(), InRange()],
+    )
+    backdate_reason = SelectField(
+        _l("Lý do nhập bù (khi ghi một thời điểm đã qua)"),
+        choices=backdate_reasons(),
+        default="",
+    )
+    backdate_note = StringField(
+        _l("Ghi chú lý do nhập bù"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=500), no_control_chars],
     )
     return_channel = SelectField(_l("Hình thức trả kết quả"), choices=ReturnChannel.choices())
 
@@ -152,3 +188,27 @@ class ImportForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A bare POST button (delete a calendar day): CSRF only."""
+
+
+class SupplementForm(FlaskForm):
+    papers = TextAreaField(
+        _l("Nội dung, giấy tờ cần bổ sung, hoàn thiện"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=4000), no_control_chars],
+    )
+
+
+class SupplementDoneForm(FlaskForm):
+    completed_at = DateTimeLocalField(
+        _l("Thời điểm nhận đủ hồ sơ (để trống: ngay bây giờ)"),
+        format=DATETIME_FORMATS,
+        validators=[Optional()],
+    )
+
+
+class RefusalForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Lý do từ chối tiếp nhận, giải quyết"),
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=4000), no_control_chars],
+    )

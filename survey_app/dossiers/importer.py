@@ -114,7 +114,7 @@ def _check_row(line: int, record: dict, procedures: dict, now: datetime) -> Row 
                 returned = received  # same local day, no time given
             if returned < received:
                 fail("returned_at", _("trước thời điểm tiếp nhận"))
-            elif returned > now + CLOCK_SKEW:
+            elif returned > now:  # returns follow the server's clock: no skew
                 fail("returned_at", _("ở tương lai"))
     if errors:
         return errors
@@ -198,8 +198,13 @@ def write(
             calendar=calendar,
         )
         if row.returned_at is not None:
+            # history typed in bulk: a return more than the grace back is "nhập bù"
             return_dossier(
-                dossier, returned_at=row.returned_at, returned_by=user, calendar=calendar
+                dossier,
+                returned_at=row.returned_at,
+                returned_by=user,
+                calendar=calendar,
+                backdate_reason="import",
             )
         made.append(dossier)
     audit(

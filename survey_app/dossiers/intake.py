@@ -19,6 +19,8 @@ from survey_app.dossiers.models import (
     Dossier,
     DossierStatus,
     IntakeChannel,
+    Notice,
+    NoticeKind,
     Procedure,
     ReturnChannel,
     new_short_code,
@@ -133,6 +135,31 @@ def create_dossier(
     return dossier
 
 
+# Why a return is entered after the fact ("nhập bù"); labels in dossiers.forms.
+BACKDATE_REASONS = ("offline", "away", "postal", "import", "other")
+
+
+def _minute(value: datetime) -> datetime:
+    return value.replace(second=0, microsecond=0)
+
+
+def _checked_time(value: datetime | None, now: datetime, not_before: datetime, what: str):
+    """A time typed to the minute, checked against the server's clock: None is now; the
+    current minute is now (a pre-filled time confirmed in the same minute is not "before
+    receipt" nor "in the future"); a later minute is refused; so is a minute before
+    `not_before` (the same minute is taken as `not_before`)."""
+    if value is None:
+        return now
+    typed = as_utc(value)
+    if _minute(typed) > _minute(now):
+        raise IntakeError(_("%(what)s không được ở tương lai.", what=what))
+    if _minute(typed) == _minute(now):
+        typed = now
+    if _minute(typed) < _minute(not_before):
+        raise IntakeError(_("%(what)s phải sau thời điểm tiếp nhận.", what=what))
+    return max(typed, not_before)
+
+
 def return_dossier(
     dossier: Dossier,
     *,
@@ -140,21 +167,47 @@ def return_dossier(
     return_channel: ReturnChannel | str | None = None,
     returned_by: User | None = None,
     calendar: WorkCalendar | None = None,
+    ready_at: datetime | None = None,
+    backdate_reason: str | None = None,
+    backdate_note: str | None = None,
 ) -> Dossier:
-    """Hand the result back; on time or late follows from the dates, never typed."""
+    """Hand the result back, stamped with the server's clock; on time or late follows from
+    the dates, never typed. A time typed more than the grace back (a dated rule) is a return
+    entered after the fact: it needs a reason, and who entered it and when are kept."""
     if dossier.status is not DossierStatus.RECEIVED:
         raise IntakeError(_("Chỉ trả kết quả cho hồ sơ đang giải quyết."))
-    returned_utc = as_utc(returned_at)
-    if returned_utc < dossier.received_at:
-        raise IntakeError(_("Thời điểm trả kết quả phải sau thời điểm tiếp nhận."))
-    if returned_utc > utcnow() + CLOCK_SKEW:
-        raise IntakeError(_("Thời điểm trả kết quả không được ở tương lai."))
+    calendar = calendar or WorkCalendar(dossier.school_id)
+    now = utcnow()
+    returned_utc = _checked_time(returned_at, now, dossier.received_at, _("Thời điểm trả kết quả"))
+    ready_utc = dossier.ready_at
+    if ready_at is not None and ready_utc is None:
+        ready_utc = _checked_time(ready_at, now, dossier.received_at, _("Thời điểm có kết quả"))
+    if ready_utc is not None and ready_utc > returned_utc:
+        raise IntakeError(_("Thời điểm có kết quả không được sau thời điểm trả kết quả."))
+    grace = timedelta(minutes=int(calendar.rule("backdate_grace_minutes", to_local(now).date())))
+    typed = [t for t in (returned_utc, ready_utc if ready_at is not None else None) if t]
+    backdated = any(now - t > grace for t in typed)
+    if backdated:
+        note = (backdate_note or "").strip()
+        if backdate_reason not in BACKDATE_REASONS:
+            raise IntakeError(
+                _(
+                    "Thời điểm nhập sớm hơn hiện tại quá %(n)d phút: cần chọn lý do nhập bù.",
+                    n=int(grace.total_seconds() // 60),
+                )
+            )
+        if backdate_reason == "other" and not note:
+            raise IntakeError(_("Cần ghi rõ lý do nhập bù."))
+        dossier.return_entered_at = now
+        dossier.return_entered_by_id = returned_by.id if returned_by else None
+        dossier.return_backdate_reason = backdate_reason
+        dossier.return_backdate_note = note[:500] or None
     dossier.returned_at = returned_utc
+    dossier.ready_at = ready_utc
     dossier.status = DossierStatus.RETURNED
     if return_channel:
         dossier.return_channel = ReturnChannel(return_channel)
     dossier.returned_by_id = returned_by.id if returned_by else None
-    calendar = calendar or WorkCalendar(dossier.school_id)
     valid_days = calendar.rule("token_valid_days", to_local(returned_utc).date())
     dossier.token_expires_at = returned_utc + timedelta(days=int(valid_days))
     db.session.flush()
@@ -165,8 +218,32 @@ def return_dossier(
         school_id=dossier.school_id,
         user_id=returned_by.id if returned_by else None,
         code=dossier.code,
-        on_time=is_on_time(dossier),
+        on_time=not dossier.is_late,
         channel=dossier.return_channel.value,
+        returned_at=returned_utc.isoformat(timespec="seconds"),
+        **({"backdated": backdate_reason} if backdated else {}),
+    )
+    return dossier
+
+
+def mark_ready(dossier: Dossier, *, marked_by: User | None = None) -> Dossier:
+    """The result is ready for the parent, now (the server's clock: never typed)."""
+    if dossier.status is not DossierStatus.RECEIVED:
+        raise IntakeError(_("Chỉ ghi nhận có kết quả cho hồ sơ đang giải quyết."))
+    if dossier.ready_at is not None:
+        raise IntakeError(_("Hồ sơ này đã ghi nhận có kết quả."))
+    if open_supplement(dossier) is not None:
+        raise IntakeError(_("Hồ sơ đang chờ bổ sung, chưa thể có kết quả."))
+    dossier.ready_at = utcnow()
+    db.session.flush()
+    audit(
+        "ready",
+        "dossier",
+        dossier.id,
+        school_id=dossier.school_id,
+        user_id=marked_by.id if marked_by else None,
+        code=dossier.code,
+        on_time=not dossier.is_late,
     )
     return dossier
 
@@ -207,24 +284,21 @@ def issue_apology(
     channel: str,
     issued_at: datetime | None = None,
     issued_by: User | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> Apology:
     """Record the apology letter of a late (or soon late) dossier, with its new date."""
     if dossier.status is DossierStatus.WITHDRAWN:
         raise IntakeError(_("Hồ sơ đã rút, không cần thư xin lỗi."))
     if dossier.apology is not None:
         raise IntakeError(_("Hồ sơ này đã có thư xin lỗi."))
-    if dossier.status is DossierStatus.RETURNED and is_on_time(dossier):
-        raise IntakeError(_("Hồ sơ đã trả đúng hạn, không cần thư xin lỗi."))
+    if dossier.is_late is False:
+        raise IntakeError(_("Hồ sơ đã giải quyết đúng hạn, không cần thư xin lỗi."))
     if new_due_date <= dossier.due_date:
         raise IntakeError(_("Ngày hẹn mới phải sau ngày hẹn trả ban đầu."))
     reason = (reason or "").strip()
     if not reason:
         raise IntakeError(_("Cần ghi lý do chậm trễ."))
-    issued_utc = as_utc(issued_at)
-    if issued_utc < dossier.received_at:
-        raise IntakeError(_("Ngày gửi thư phải sau thời điểm tiếp nhận."))
-    if issued_utc > utcnow() + CLOCK_SKEW:
-        raise IntakeError(_("Ngày gửi thư không được ở tương lai."))
+    issued_utc = _checked_time(issued_at, utcnow(), dossier.received_at, _("Ngày gửi thư"))
     apology = Apology(
         dossier=dossier,
         reason=reason,
@@ -232,6 +306,9 @@ def issue_apology(
         channel=channel,
         issued_at=issued_utc,
         issued_by_id=issued_by.id if issued_by else None,
+        in_time_by=apology_deadline(
+            dossier.first_due_date, calendar or WorkCalendar(dossier.school_id)
+        ),
     )
     db.session.add(apology)
     db.session.flush()
@@ -248,30 +325,159 @@ def issue_apology(
     return apology
 
 
+# --- supplement requests and refusals (Decree 118/2025/NĐ-CP; forms: docs/forms.md) -----
+
+
+def open_supplement(dossier: Dossier) -> Notice | None:
+    """The supplement request still waiting for the complete dossier, if any."""
+    return next(
+        (n for n in dossier.notices if n.kind is NoticeKind.SUPPLEMENT and n.completed_at is None),
+        None,
+    )
+
+
+def _notice_text(text: str, missing: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise IntakeError(missing)
+    return text[:4000]
+
+
+def request_supplement(dossier: Dossier, *, papers: str, issued_by: User | None = None) -> Notice:
+    """Ask the parent to add or complete papers; the clock stops until they come back."""
+    if dossier.status is not DossierStatus.RECEIVED or dossier.ready_at is not None:
+        raise IntakeError(_("Chỉ yêu cầu bổ sung hồ sơ đang giải quyết, chưa có kết quả."))
+    if open_supplement(dossier) is not None:
+        raise IntakeError(_("Hồ sơ đang chờ bổ sung theo phiếu trước."))
+    notice = Notice(
+        dossier=dossier,
+        kind=NoticeKind.SUPPLEMENT,
+        reason=_notice_text(papers, _("Cần ghi nội dung, giấy tờ cần bổ sung, hoàn thiện.")),
+        issued_at=utcnow(),
+        issued_by_id=issued_by.id if issued_by else None,
+        due_date_before=dossier.due_date,
+    )
+    db.session.add(notice)
+    db.session.flush()
+    audit(
+        "supplement",
+        "dossier",
+        dossier.id,
+        school_id=dossier.school_id,
+        user_id=issued_by.id if issued_by else None,
+        code=dossier.code,
+    )
+    return notice
+
+
+def complete_supplement(
+    dossier: Dossier,
+    *,
+    completed_at: datetime | None = None,
+    completed_by: User | None = None,
+    calendar: WorkCalendar | None = None,
+) -> Notice:
+    """The complete dossier came back: the processing time counts again from it (the day
+    of receipt not counted, as at intake), so the due date moves; the first one is kept."""
+    notice = open_supplement(dossier)
+    if notice is None:
+        raise IntakeError(_("Hồ sơ không có yêu cầu bổ sung nào đang chờ."))
+    now = utcnow()
+    completed_utc = _checked_time(completed_at, now, notice.issued_at, _("Thời điểm nhận đủ hồ sơ"))
+    calendar = calendar or WorkCalendar(dossier.school_id)
+    due = calendar.add_working_days(
+        calendar.receipt_day(completed_utc), dossier.procedure.working_days
+    )
+    notice.completed_at = completed_utc
+    notice.completed_by_id = completed_by.id if completed_by else None
+    notice.due_date_after = due
+    if dossier.original_due_date is None:
+        dossier.original_due_date = dossier.due_date
+    dossier.due_date = due
+    db.session.flush()
+    audit(
+        "supplement_done",
+        "dossier",
+        dossier.id,
+        school_id=dossier.school_id,
+        user_id=completed_by.id if completed_by else None,
+        code=dossier.code,
+        due_date=due.isoformat(),
+    )
+    return notice
+
+
+def refuse_dossier(dossier: Dossier, *, reason: str, refused_by: User | None = None) -> Notice:
+    """Refuse to receive or resolve the dossier, in writing: it is closed (as withdrawn)."""
+    if dossier.status is not DossierStatus.RECEIVED or dossier.ready_at is not None:
+        raise IntakeError(_("Chỉ từ chối hồ sơ đang giải quyết, chưa có kết quả."))
+    reason = _notice_text(reason, _("Cần ghi rõ lý do từ chối."))
+    now = utcnow()
+    notice = Notice(
+        dossier=dossier,
+        kind=NoticeKind.REFUSAL,
+        reason=reason,
+        issued_at=now,
+        issued_by_id=refused_by.id if refused_by else None,
+        due_date_before=dossier.due_date,
+    )
+    db.session.add(notice)
+    dossier.status = DossierStatus.WITHDRAWN
+    dossier.withdrawn_at = now
+    dossier.withdraw_reason = (_("Từ chối tiếp nhận, giải quyết") + ": " + reason)[:500]
+    db.session.flush()
+    audit(
+        "refusal",
+        "dossier",
+        dossier.id,
+        school_id=dossier.school_id,
+        user_id=refused_by.id if refused_by else None,
+        code=dossier.code,
+    )
+    return notice
+
+
 # --- states, computed from the dates -------------------------------------------------
 
 
 def is_on_time(dossier: Dossier) -> bool | None:
-    """Returned on or before the due date (local day); None while not returned."""
-    if dossier.returned_at is None:
-        return None
-    return to_local(dossier.returned_at).date() <= dossier.due_date
+    """Resolved (ready, else returned) on or before the due date; None while not resolved."""
+    late = dossier.is_late
+    return None if late is None else not late
+
+
+def apology_deadline(first_due: date, calendar: WorkCalendar) -> date:
+    """The last day an apology counts as in time: the working day that lies the dated rule
+    "apology_lead_working_days" working days before the ORIGINAL due date (a supplement
+    request does not move it). One issued on the due date itself is late."""
+    due = first_due
+    day = due
+    for _step in range(int(calendar.rule("apology_lead_working_days", due))):
+        day -= timedelta(days=1)
+        while not calendar.is_working_day(day):
+            day -= timedelta(days=1)
+    return day
 
 
 def apology_in_time(dossier: Dossier) -> bool | None:
-    """The apology was sent no later than the original due date; None without one."""
+    """The apology was issued by its deadline (Apology.in_time); None without one."""
     if dossier.apology is None:
         return None
-    return to_local(dossier.apology.issued_at).date() <= dossier.due_date
+    return dossier.apology.in_time
 
 
 def dossier_state(dossier: Dossier, calendar: WorkCalendar, today: date | None = None) -> str:
-    """One of: withdrawn, on_time, late, overdue, at_risk, due_today, in_progress."""
+    """One of: withdrawn, on_time, late, ready, ready_late, supplement, overdue, at_risk,
+    due_today, in_progress."""
     today = today or local_today()
     if dossier.status is DossierStatus.WITHDRAWN:
         return "withdrawn"
     if dossier.status is DossierStatus.RETURNED:
-        return "on_time" if is_on_time(dossier) else "late"
+        return "late" if dossier.is_late else "on_time"
+    if dossier.ready_at is not None:
+        return "ready_late" if dossier.is_late else "ready"
+    if open_supplement(dossier) is not None:
+        return "supplement"
     if dossier.due_date < today:
         return "overdue"
     if dossier.due_date == today:
@@ -285,6 +491,8 @@ def needs_apology(dossier: Dossier, today: date | None = None) -> bool:
     """Late or overdue, and no apology letter recorded yet."""
     if dossier.apology is not None or dossier.status is DossierStatus.WITHDRAWN:
         return False
-    if dossier.status is DossierStatus.RETURNED:
-        return not is_on_time(dossier)
+    if dossier.resolved_at is not None:
+        return bool(dossier.is_late)
+    if open_supplement(dossier) is not None:
+        return False
     return dossier.due_date < (today or local_today())

@@ -4,13 +4,14 @@ import secrets
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.auth.models import School, User, enum_column
 from survey_app.enums import LabelledEnum
 from survey_app.extensions import db
-from survey_app.timeutil import utcnow
+from survey_app.timeutil import sql_local_date, to_local, utcnow
 
 # No 0/O, 1/I/L: a parent reading a printed slip cannot confuse them.
 SHORT_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -63,6 +64,9 @@ class DossierState(LabelledEnum):
     ON_TIME = "on_time", _l("Đã trả đúng hạn")
     LATE = "late", _l("Đã trả trễ hạn")
     WITHDRAWN = "withdrawn", _l("Đã rút")
+    READY = "ready", _l("Đã có kết quả, chờ nhận")
+    READY_LATE = "ready_late", _l("Có kết quả trễ hạn, chờ nhận")
+    SUPPLEMENT = "supplement", _l("Chờ bổ sung hồ sơ")
 
 
 class DayKind(LabelledEnum):
@@ -117,6 +121,12 @@ class Dossier(db.Model):
         CheckConstraint(
             "(status = 'returned') = (returned_at IS NOT NULL)", name="returned_has_time"
         ),
+        # reports.queries.returns: dossiers resolved in a period by their ready time
+        Index("ix_dossier_school_ready", "school_id", "ready_at"),
+        CheckConstraint(
+            "(return_entered_at IS NULL) = (return_backdate_reason IS NULL)",
+            name="backdate_has_reason",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,16 +160,78 @@ class Dossier(db.Model):
     token_expires_at: Mapped[datetime | None]
     personal_data_purged_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the result was ready for the parent: the on-time rate counts from it (the
+    # parent's pickup, returned_at, is kept beside it and no longer decides lateness).
+    ready_at: Mapped[datetime | None]
+    # A return entered after the fact ("nhập bù"): when it was typed, by whom, and why.
+    return_entered_at: Mapped[datetime | None]
+    return_entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    return_backdate_reason: Mapped[str | None] = mapped_column(String(30))
+    return_backdate_note: Mapped[str | None] = mapped_column(String(500))
+    # The due date the receipt first gave, set when a supplement request moves due_date:
+    # the apology rule still counts from it.
+    original_due_date: Mapped[date | None]
 
     school: Mapped[School] = relationship()
     procedure: Mapped[Procedure] = relationship()
     received_by: Mapped[User | None] = relationship(foreign_keys=[received_by_id])
     returned_by: Mapped[User | None] = relationship(foreign_keys=[returned_by_id])
+    return_entered_by: Mapped[User | None] = relationship(foreign_keys=[return_entered_by_id])
     apology: Mapped["Apology | None"] = relationship(back_populates="dossier")
+    notices: Mapped[list["Notice"]] = relationship(
+        back_populates="dossier", order_by="Notice.issued_at, Notice.id"
+    )
 
     @property
     def short_code_display(self) -> str:
         return f"{self.short_code[:4]}-{self.short_code[4:]}"
+
+    # --- lateness: the one definition, in Python and in SQL --------------------------
+
+    @hybrid_property
+    def resolved_at(self) -> datetime | None:
+        """When the dossier was resolved: its result ready, else returned (None: neither)."""
+        return self.ready_at if self.ready_at is not None else self.returned_at
+
+    @resolved_at.inplace.expression
+    @classmethod
+    def _resolved_at_sql(cls):
+        return func.coalesce(cls.ready_at, cls.returned_at)
+
+    @hybrid_property
+    def resolved_on(self) -> date | None:
+        """The school's local day of resolved_at."""
+        return to_local(self.resolved_at).date() if self.resolved_at is not None else None
+
+    @resolved_on.inplace.expression
+    @classmethod
+    def _resolved_on_sql(cls):
+        return sql_local_date(func.coalesce(cls.ready_at, cls.returned_at))
+
+    @hybrid_property
+    def is_late(self) -> bool | None:
+        """Resolved on a day after the due date; None (SQL NULL) while not resolved."""
+        return self.resolved_on > self.due_date if self.resolved_at is not None else None
+
+    @is_late.inplace.expression
+    @classmethod
+    def _is_late_sql(cls):
+        return sql_local_date(func.coalesce(cls.ready_at, cls.returned_at)) > cls.due_date
+
+    @hybrid_property
+    def first_due_date(self) -> date:
+        """The due date the receipt gave, before any supplement request moved it."""
+        return self.original_due_date or self.due_date
+
+    @first_due_date.inplace.expression
+    @classmethod
+    def _first_due_date_sql(cls):
+        return func.coalesce(cls.original_due_date, cls.due_date)
+
+    @property
+    def is_backdated(self) -> bool:
+        """Its return was entered after the fact ("nhập bù")."""
+        return self.return_entered_at is not None
 
 
 class Apology(db.Model):
@@ -173,8 +245,57 @@ class Apology(db.Model):
     issued_at: Mapped[datetime]  # when it was sent to the parent (naive UTC)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The last local day on which the apology counts as in time: the dated rule
+    # "apology_lead_working_days" working days before the dossier's original due date
+    # (working days need the school's calendar, so the day is fixed when the apology is
+    # recorded and SQL compares with it).
+    in_time_by: Mapped[date | None]
 
     dossier: Mapped[Dossier] = relationship(back_populates="apology")
+
+    @hybrid_property
+    def in_time(self) -> bool:
+        """Issued on or before in_time_by (an apology on the due date itself is late)."""
+        return self.in_time_by is not None and to_local(self.issued_at).date() <= self.in_time_by
+
+    @in_time.inplace.expression
+    @classmethod
+    def _in_time_sql(cls):
+        return sql_local_date(cls.issued_at) <= cls.in_time_by
+
+
+class NoticeKind(enum.StrEnum):
+    SUPPLEMENT = "supplement"  # Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ
+    REFUSAL = "refusal"  # Phiếu từ chối tiếp nhận, giải quyết hồ sơ
+
+
+class Notice(db.Model):
+    """A one-stop form given to the parent about a dossier: a supplement request (the
+    processing time counts again from the complete dossier) or a refusal (closes it)."""
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind = 'supplement' OR completed_at IS NULL", name="only_supplements_complete"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    kind: Mapped[NoticeKind] = mapped_column(enum_column(NoticeKind, "notice_kind"))
+    # supplement: the papers to add or complete; refusal: why
+    reason: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime]  # naive UTC
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # supplement: when the complete dossier came back, and the due date it gave
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    due_date_before: Mapped[date]
+    due_date_after: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    dossier: Mapped[Dossier] = relationship(back_populates="notices")
+    issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
 
 
 class CalendarDay(db.Model):

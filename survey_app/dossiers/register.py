@@ -2,57 +2,36 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Select, and_, or_, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.sql.functions import FunctionElement
 
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.parsing import parse_month
-from survey_app.timeutil import LOCAL_TZ, period_bounds_utc
-
-# Viet Nam keeps UTC+7 all year (no daylight saving since 1975).
-_OFFSET_HOURS = int(LOCAL_TZ.utcoffset(datetime(2000, 1, 1)).total_seconds() // 3600)
+from survey_app.timeutil import period_bounds_utc
 
 STATES = ("late", "at_risk", "overdue")
 
 
-class local_date(FunctionElement):  # noqa: N801 - reads like the SQL function it is
-    """The school's local calendar day of a naive-UTC timestamp column, in SQL."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(local_date, "sqlite")
-def _local_date_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)}, '+{_OFFSET_HOURS} hours')"
-
-
-@compiles(local_date, "postgresql")
-def _local_date_pg(element, compiler, **kw):
-    inner = compiler.process(element.clauses, **kw)
-    return f"CAST(({inner} + INTERVAL '{_OFFSET_HOURS} hours') AS DATE)"
-
-
 def returned_late():
-    """Returned on a local day after the due date."""
-    return and_(
-        Dossier.status == DossierStatus.RETURNED,
-        local_date(Dossier.returned_at) > Dossier.due_date,
-    )
+    """Resolved (ready, else returned) on a local day after the due date: Dossier.is_late."""
+    return and_(Dossier.status != DossierStatus.WITHDRAWN, Dossier.is_late)
 
 
 def overdue(today: date):
-    """Past due and not returned (withdrawn ones are closed, not overdue)."""
-    return and_(Dossier.status == DossierStatus.RECEIVED, Dossier.due_date < today)
+    """Past due and not resolved (withdrawn ones are closed, ready ones wait for the parent)."""
+    return and_(
+        Dossier.status == DossierStatus.RECEIVED,
+        Dossier.ready_at.is_(None),
+        Dossier.due_date < today,
+    )
 
 
 def at_risk(today: date, calendar: WorkCalendar):
-    """Not returned and due today or on the next working day."""
+    """Not resolved and due today or on the next working day."""
     return and_(
         Dossier.status == DossierStatus.RECEIVED,
+        Dossier.ready_at.is_(None),
         Dossier.due_date >= today,
         Dossier.due_date <= calendar.next_working_day(today),
     )

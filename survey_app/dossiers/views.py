@@ -12,15 +12,25 @@ from survey_app.audit import Audit
 from survey_app.auth.decorators import role_required
 from survey_app.auth.models import User
 from survey_app.dossiers import bp
-from survey_app.dossiers.forms import ApologyForm, DossierForm, ReturnForm, WithdrawForm
+from survey_app.dossiers.forms import (
+    BACKDATE_REASON_LABELS,
+    ApologyForm,
+    ConfirmForm,
+    DossierForm,
+    ReturnForm,
+    WithdrawForm,
+)
 from survey_app.dossiers.intake import (
     IntakeError,
+    apology_deadline,
     apology_in_time,
     create_dossier,
     dossier_state,
     is_on_time,
     issue_apology,
+    mark_ready,
     needs_apology,
+    open_supplement,
     return_dossier,
     withdraw_dossier,
 )
@@ -168,7 +178,13 @@ def detail(code):
         state=dossier_state(dossier, calendar),
         on_time=is_on_time(dossier),
         apology_in_time=apology_in_time(dossier),
+        apology_deadline=(dossier.apology and dossier.apology.in_time_by)
+        or apology_deadline(dossier.first_due_date, calendar),
+        apology_lead=calendar.rule("apology_lead_working_days", dossier.first_due_date),
         needs_apology=needs_apology(dossier),
+        open_supplement=open_supplement(dossier),
+        backdate_label=BACKDATE_REASON_LABELS.get(dossier.return_backdate_reason or ""),
+        confirm=ConfirmForm(),
         trail=trail,
         received_by=db.session.get(User, dossier.received_by_id)
         if dossier.received_by_id
@@ -188,15 +204,20 @@ def return_result(code):
         return redirect(url_for("dossiers.detail", code=code), 303)
     form = ReturnForm()
     if not form.is_submitted():
-        form.returned_at.data = local_now()
         form.return_channel.data = dossier.return_channel.value
     if form.validate_on_submit():
+        typed = {
+            name: local_to_utc(getattr(form, name).data) if getattr(form, name).data else None
+            for name in ("returned_at", "ready_at")
+        }
         try:
             return_dossier(
                 dossier,
-                returned_at=local_to_utc(form.returned_at.data),
+                **typed,
                 return_channel=form.return_channel.data,
                 returned_by=current_user,
+                backdate_reason=form.backdate_reason.data or None,
+                backdate_note=form.backdate_note.data,
             )
         except IntakeError as error:
             form.form_errors.append(str(error))
@@ -208,7 +229,25 @@ def return_result(code):
                 flash(_("Đã trả kết quả TRỄ HẠN: cần lập thư xin lỗi."), "error")
             return redirect(url_for("dossiers.detail", code=code), 303)
     status = 400 if form.is_submitted() else 200
-    return render_template("dossiers/return.html", form=form, dossier=dossier), status
+    grace = WorkCalendar(dossier.school_id).rule("backdate_grace_minutes", local_today())
+    return render_template("dossiers/return.html", form=form, dossier=dossier, grace=grace), status
+
+
+@bp.route("/dossiers/<code>/ready", methods=["POST"])
+@role_required(*STAFF)
+def ready(code):
+    """The result is ready for the parent: stamped now, by the server's clock."""
+    dossier = load_dossier(code)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        mark_ready(dossier, marked_by=current_user)
+    except IntakeError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Đã ghi nhận có kết quả. Thời điểm này được dùng để tính đúng hạn."), "success")
+    return redirect(url_for("dossiers.detail", code=code), 303)
 
 
 @bp.route("/dossiers/<code>/withdraw", methods=["GET", "POST"])

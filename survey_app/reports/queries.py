@@ -30,7 +30,6 @@ from survey_app.reports.periods import Period
 from survey_app.reports.sql import (
     days_between,
     dialect,
-    local_date,
     local_month,
     median,
     unindexed,
@@ -90,13 +89,16 @@ class Intake:
 
 @dataclass
 class Returns:
-    """Dossiers returned in the period, against their due date (local date of return)."""
+    """Dossiers resolved in the period, against their due date: resolved is when the result
+    was ready, the return (pickup) where no ready time was recorded (Dossier.is_late)."""
 
-    returned: int = 0
+    returned: int = 0  # resolved (the one-stop table's "đã giải quyết")
     early: int = 0
     on_time: int = 0
     late: int = 0
-    late_apologised: int = 0  # late, with an apology issued on or before the original due date
+    late_apologised: int = 0  # late, with an apology in time (Apology.in_time)
+    backdated: int = 0  # of the resolved, returns entered after the fact ("nhập bù")
+    ready_recorded: int = 0  # of the resolved, with a ready time apart from the pickup
 
 
 @dataclass
@@ -233,24 +235,29 @@ def intake(school_id: int | None, period: Period, group: str | None = None) -> d
 def returns(school_id: int | None, period: Period, group: str | None = None) -> dict:
     a, b = period.bounds_utc
     d = Dossier
-    returned_on = local_date(d.returned_at)
-    late = returned_on > d.due_date
+    resolved_on = d.resolved_on
     columns = {
         "returned": func.count(d.id),
-        "early": _n(returned_on < d.due_date),
-        "on_time": _n(returned_on == d.due_date),
-        "late": _n(late),
-        "late_apologised": _n(
-            and_(late, Apology.id.is_not(None), local_date(Apology.issued_at) <= d.due_date)
-        ),
+        "early": _n(resolved_on < d.due_date),
+        "on_time": _n(resolved_on == d.due_date),
+        "late": _n(d.is_late),
+        "late_apologised": _n(and_(d.is_late, Apology.in_time)),
+        "backdated": _n(d.return_entered_at.is_not(None)),
+        "ready_recorded": _n(d.ready_at.is_not(None)),
     }
+    # Resolved in [a, b): by the ready time where recorded (its own index), else by the
+    # return time (the returned_at index); withdrawn dossiers are closed, not resolved.
+    resolved_in = or_(
+        and_(d.ready_at >= a, d.ready_at < b),
+        and_(d.ready_at.is_(None), d.returned_at >= a, d.returned_at < b),
+    )
     base = (
         select()
         .select_from(d)
         .outerjoin(Apology, Apology.dossier_id == d.id)
-        .where(_scope(d.school_id, school_id), d.returned_at >= a, d.returned_at < b)
+        .where(_scope(d.school_id, school_id), resolved_in, d.status != DossierStatus.WITHDRAWN)
     )
-    return _aggregate(Returns, columns, _group_key(group, d.returned_at), _grouped(base, group))
+    return _aggregate(Returns, columns, _group_key(group, d.resolved_at), _grouped(base, group))
 
 
 def past_due_threshold(period: Period, today: date | None = None) -> date:

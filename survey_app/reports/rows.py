@@ -58,10 +58,9 @@ def dossiers(school_id: int, period: Period) -> Table:
     found, truncated = _limited(stmt)
     rows = []
     for d, procedure, apology_at, clerk_name in found:
-        returned_on = to_local(d.returned_at).date() if d.returned_at else None
         timing = ""
-        if returned_on:
-            timing = _("Trễ hạn") if returned_on > d.due_date else _("Đúng hạn")
+        if d.is_late is not None:
+            timing = _("Trễ hạn") if d.is_late else _("Đúng hạn")
         rows.append(
             [
                 d.code,

@@ -7,10 +7,10 @@ engines; the offset is read from the zone, not written here.
 
 from datetime import datetime
 
-from sqlalchemy import Date, Float, cast, func, select
+from sqlalchemy import Float, cast, func, select
 
 from survey_app.extensions import db
-from survey_app.timeutil import LOCAL_TZ
+from survey_app.timeutil import LOCAL_TZ, sql_local_date
 
 OFFSET = LOCAL_TZ.utcoffset(datetime(2020, 1, 1))
 _HOURS = f"+{int(OFFSET.total_seconds() // 3600)} hours"
@@ -22,9 +22,7 @@ def dialect() -> str:
 
 def local_date(column):
     """The local calendar date of a naive-UTC datetime column."""
-    if dialect() == "postgresql":
-        return cast(column + OFFSET, Date)
-    return func.date(column, _HOURS)
+    return sql_local_date(column)
 
 
 def local_month(column):

@@ -113,6 +113,7 @@ def onestop_table(figures: F.Figures) -> Table:
         [_("– đúng hạn"), r.on_time],
         [_("– trễ hạn"), r.late],
         [_("– trễ hạn, có thư xin lỗi trước hạn"), r.late_apologised],
+        [_("– trong đó nhập bù (trả kết quả nhập sau)"), r.backdated],
         [_("Rút hồ sơ"), f.withdrawn],
         [_("Đang giải quyết cuối kỳ"), f.open_end],
         [_("– trong hạn"), f.open_end_within_due],

@@ -1,0 +1,250 @@
+"""Return times from the server's clock, "nhập bù", ready vs picked up, the apology deadline:
+the rules of issue "true figures" on both engines."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from survey_app.dossiers.intake import (
+    IntakeError,
+    apology_deadline,
+    issue_apology,
+    mark_ready,
+    return_dossier,
+)
+from survey_app.dossiers.models import Apology, Dossier, DossierStatus
+from survey_app.dossiers.workdays import WorkCalendar
+from survey_app.extensions import db
+from survey_app.reports import periods, queries
+from survey_app.timeutil import local_to_utc, to_local, utcnow
+from tests.test_dossiers import local_input, local_now, post_form
+
+
+def _return_url(dossier):
+    return f"/dossiers/{dossier.code}/return"
+
+
+def test_same_minute_confirm_is_accepted(client, auth, make):
+    # The bug: the form pre-filled the current minute (seconds cut off); a dossier received
+    # earlier in that same minute was then "returned before its receipt" and refused.
+    auth.login("clerk")
+    dossier = make.dossier()  # received now (this very second)
+    same_minute = to_local(utcnow()).replace(tzinfo=None, second=0, microsecond=0)
+    response = post_form(
+        client,
+        _return_url(dossier),
+        {"returned_at": local_input(same_minute), "return_channel": "counter"},
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    db.session.refresh(dossier)
+    assert dossier.status is DossierStatus.RETURNED
+    assert dossier.returned_at >= dossier.received_at
+    assert dossier.return_entered_at is None
+
+
+def test_future_time_is_refused_in_vietnamese(client, auth, make):
+    auth.login("clerk")
+    dossier = make.dossier(received_at=local_now() - timedelta(days=2))
+    when = local_now() + timedelta(minutes=2)
+    response = post_form(
+        client,
+        _return_url(dossier),
+        {"returned_at": local_input(when), "return_channel": "counter"},
+    )
+    assert response.status_code == 400
+    assert "không được ở tương lai" in response.get_data(as_text=True)
+    db.session.refresh(dossier)
+    assert dossier.status is DossierStatus.RECEIVED and dossier.returned_at is None
+
+
+def test_backdated_return_needs_a_reason(client, auth, make):
+    auth.login("clerk")
+    dossier = make.dossier(received_at=local_now() - timedelta(days=2))
+    when = local_now() - timedelta(hours=3)
+    response = post_form(
+        client,
+        _return_url(dossier),
+        {"returned_at": local_input(when), "return_channel": "counter"},
+    )
+    assert response.status_code == 400
+    assert "lý do nhập bù" in response.get_data(as_text=True)
+    other = post_form(
+        client,
+        _return_url(dossier),
+        {
+            "returned_at": local_input(when),
+            "backdate_reason": "other",
+            "backdate_note": " ",
+            "return_channel": "counter",
+        },
+    )
+    assert other.status_code == 400  # "other" needs its text
+    db.session.refresh(dossier)
+    assert dossier.status is DossierStatus.RECEIVED
+
+
+def test_within_the_grace_is_no_backdate(app, make):
+    dossier = make.dossier(received_at=local_now() - timedelta(days=2))
+    return_dossier(dossier, returned_at=utcnow() - timedelta(minutes=10))
+    assert dossier.return_entered_at is None
+
+
+def test_backdated_return_is_flagged_everywhere_and_counted(client, auth, make):
+    clerk = auth.login("clerk")
+    dossier = make.dossier(
+        received_at=local_now() - timedelta(days=2), student_name="Lê <b>Nhập</b> Bù"
+    )
+    when = local_now().replace(second=0) - timedelta(days=1)
+    before = utcnow()
+    response = post_form(
+        client,
+        _return_url(dossier),
+        {
+            "returned_at": local_input(when),
+            "backdate_reason": "offline",
+            "backdate_note": "Mất điện <script>x</script>",
+            "return_channel": "counter",
+        },
+    )
+    assert response.status_code == 303
+    db.session.refresh(dossier)
+    assert dossier.returned_at == local_to_utc(when)
+    assert before <= dossier.return_entered_at <= utcnow()  # when it was typed
+    assert dossier.return_entered_by_id == clerk.id
+    assert dossier.return_backdate_reason == "offline"
+    page = client.get(f"/dossiers/{dossier.code}").get_data(as_text=True)
+    assert "Nhập bù" in page and "Mất điện, mất mạng" in page
+    assert "<script>x" not in page and "&lt;script&gt;x" in page
+    register = client.get("/dossiers").get_data(as_text=True)
+    assert "nhập bù" in register
+    period = periods.parse_period(f"{when:%Y-%m}")
+    r = queries.returns(dossier.school_id, period)[None]
+    assert r.backdated == 1 and r.returned == 1
+    auth.logout()
+    auth.login("principal", username="ht")
+    csv = client.get("/reports/export", query_string={"period": period.key, "format": "csv"})
+    assert csv.status_code == 200
+    line = next(x for x in csv.get_data(as_text=True).splitlines() if "nhập bù" in x)
+    assert line.split(",")[-1] == "1", line
+
+
+def test_on_time_rate_counts_the_ready_time_not_the_pickup(app, make):
+    school = make.school()
+    # Ready on the due date, picked up three days later: on time.
+    ready_on_time = make.dossier(
+        received_at=datetime(2020, 1, 6, 9),
+        due_date=date(2020, 1, 8),
+        returned_at=datetime(2020, 1, 13, 9),
+    )
+    ready_on_time.ready_at = local_to_utc(datetime(2020, 1, 8, 15))
+    # No ready time: the return decides (late).
+    late = make.dossier(
+        received_at=datetime(2020, 1, 6, 9),
+        due_date=date(2020, 1, 8),
+        returned_at=datetime(2020, 1, 9, 9),
+    )
+    # Ready late, not picked up yet: resolved (late) in January.
+    waiting = make.dossier(received_at=datetime(2020, 1, 6, 9), due_date=date(2020, 1, 8))
+    waiting.ready_at = local_to_utc(datetime(2020, 1, 10, 10))
+    # Ready in December, picked up in January: resolved in December, not in January.
+    assert late.is_late is True
+    december = make.dossier(
+        received_at=datetime(2019, 12, 23, 9),
+        due_date=date(2019, 12, 26),
+        returned_at=datetime(2020, 1, 2, 9),
+    )
+    december.ready_at = local_to_utc(datetime(2019, 12, 26, 9))
+    db.session.commit()
+    r = queries.returns(school.id, periods.parse_period("2020-01"))[None]
+    assert (r.returned, r.on_time, r.late, r.ready_recorded) == (3, 1, 2, 2)
+    assert ready_on_time.is_late is False and ready_on_time.returned_at > ready_on_time.ready_at
+    dec = queries.returns(school.id, periods.parse_period("2019-12"))[None]
+    assert (dec.returned, dec.on_time) == (1, 1)
+
+
+def test_lateness_in_python_and_sql_agree(app, make):
+    rows = []
+    for returned, ready in [
+        (datetime(2020, 1, 8, 23, 59), None),  # the due day's last minute, local
+        (datetime(2020, 1, 9, 0, 1), None),  # just after: late
+        (datetime(2020, 1, 9, 0, 1), datetime(2020, 1, 8, 16)),  # ready in time
+        (None, datetime(2020, 1, 9, 7)),  # ready late, not returned
+        (None, None),  # not resolved: NULL / None
+    ]:
+        d = make.dossier(
+            received_at=datetime(2020, 1, 6, 9), due_date=date(2020, 1, 8), returned_at=returned
+        )
+        d.ready_at = local_to_utc(ready) if ready else None
+        rows.append(d)
+    db.session.commit()
+    in_sql = dict(db.session.execute(select(Dossier.id, Dossier.is_late)).all())
+    assert [in_sql[d.id] for d in rows] == [d.is_late for d in rows]
+    assert [d.is_late for d in rows] == [False, True, False, True, None]
+
+
+def test_mark_ready_on_the_dossier_page(client, auth, make):
+    auth.login("clerk")
+    dossier = make.dossier(received_at=local_now() - timedelta(days=1))
+    before = utcnow()
+    page = f"/dossiers/{dossier.code}"
+    assert post_form(client, f"{page}/ready", {}, page_url=page).status_code == 303
+    db.session.refresh(dossier)
+    assert before <= dossier.ready_at <= utcnow()
+    assert dossier.status is DossierStatus.RECEIVED  # not picked up yet
+    status = client.get(f"/s/{dossier.token}").get_data(as_text=True)
+    assert "Đã có kết quả" in status
+    with pytest.raises(IntakeError):
+        mark_ready(dossier)  # only once
+
+
+def _late_dossier(make):
+    # Due Monday 13/01/2020; returned late.
+    return make.dossier(
+        received_at=datetime(2020, 1, 6, 9),
+        due_date=date(2020, 1, 13),
+        returned_at=datetime(2020, 1, 15, 9),
+    )
+
+
+def test_apology_on_the_due_date_is_late_one_working_day_before_is_in_time(app, make):
+    school = make.school()
+    calendar = WorkCalendar(school.id)
+    assert apology_deadline(date(2020, 1, 13), calendar) == date(2020, 1, 10)  # the Friday
+    on_due, before = _late_dossier(make), _late_dossier(make)
+    issue_apology(
+        on_due,
+        reason="Chờ xác minh.",
+        new_due_date=date(2020, 1, 15),
+        channel="phone",
+        issued_at=local_to_utc(datetime(2020, 1, 13, 8)),
+    )
+    issue_apology(
+        before,
+        reason="Chờ xác minh.",
+        new_due_date=date(2020, 1, 15),
+        channel="phone",
+        issued_at=local_to_utc(datetime(2020, 1, 10, 16)),
+    )
+    db.session.commit()
+    assert (on_due.apology.in_time, before.apology.in_time) == (False, True)
+    in_sql = dict(db.session.execute(select(Apology.dossier_id, Apology.in_time)).all())
+    assert (in_sql[on_due.id], in_sql[before.id]) == (False, True)
+    r = queries.returns(school.id, periods.parse_period("2020-01"))[None]
+    assert (r.late, r.late_apologised) == (2, 1)
+
+
+def test_dossier_page_states_the_apology_deadline(client, auth, make):
+    auth.login("clerk")
+    dossier = _late_dossier(make)
+    issue_apology(
+        dossier,
+        reason="Chờ xác minh.",
+        new_due_date=date(2020, 1, 15),
+        channel="phone",
+        issued_at=local_to_utc(datetime(2020, 1, 13, 8)),
+    )
+    db.session.commit()
+    page = client.get(f"/dossiers/{dossier.code}").get_data(as_text=True)
+    assert "10/01/2020" in page  # the deadline, one working day before 13/01
+    assert "Không kịp thời" in page

@@ -264,9 +264,9 @@ class Apology(db.Model):
         return sql_local_date(cls.issued_at) <= cls.in_time_by
 
 
-class NoticeKind(enum.StrEnum):
-    SUPPLEMENT = "supplement"  # Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ
-    REFUSAL = "refusal"  # Phiếu từ chối tiếp nhận, giải quyết hồ sơ
+class NoticeKind(LabelledEnum):
+    SUPPLEMENT = "supplement", _l("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ")
+    REFUSAL = "refusal", _l("Phiếu từ chối tiếp nhận, giải quyết hồ sơ")
 
 
 class Notice(db.Model):

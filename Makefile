@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
-# LibreOffice (headless Calc and Writer): the export tests open the XLSX and DOCX with it.
-APT_PACKAGES := chromium wrk poppler-utils fonts-dejavu-core libreoffice-calc-nogui \
+# LibreOffice (headless Calc and Writer): the export tests open the XLSX and DOCX with it;
+# Liberation Serif 2 (every Vietnamese letter): the printed papers and the PDF report.
+APT_PACKAGES := chromium wrk poppler-utils fonts-dejavu-core fonts-liberation2 libreoffice-calc-nogui \
   libreoffice-writer-nogui
 
 .PHONY: install install-dev install-system run test test-faults bench bench-floor bench-city lint format translations deploy clean

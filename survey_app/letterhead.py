@@ -11,6 +11,11 @@ from flask_babel import gettext as _
 
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
+# Appendix I asks for a Vietnamese Unicode font (TCVN 6909:2001): Times New Roman where Word
+# has it; Liberation Serif, its metric twin with every Vietnamese letter (Debian's
+# fonts-liberation2), is what the PDF embeds and what LibreOffice and Chromium put in its place.
+SERIF = "Times New Roman"
+SERIF_EMBEDDED = "Liberation Serif"
 # The lowest administrative units (since 1/7/2025: communes, wards and special zones directly
 # under the provinces and cities); a school's date line names the one it stands in.
 _LOCAL_UNITS = ("phường", "xã", "đặc khu", "thị trấn")

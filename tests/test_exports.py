@@ -8,6 +8,7 @@ import unicodedata
 from datetime import datetime
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -251,6 +252,10 @@ def test_office_exports_carry_no_personal_data(client, auth, january):
                 values = " ".join(str(c.value) for c in _cells(wb) if c.value is not None)
             elif fmt == "pdf":
                 values = pdf_text(data)
+            elif fmt == "docx":
+                doc = Document(io.BytesIO(data))
+                cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+                values = " ".join([p.text for p in doc.paragraphs] + cells)
             else:
                 values = data.decode("utf-8-sig")
             for personal in ("Trần Văn Cha", "Trần Thị Bé", "0901234567", "HYPERLINK", "Cảm ơn"):
@@ -272,7 +277,12 @@ def test_export_rows_are_bounded(app, make, monkeypatch):
 
 
 def test_cli_writes_each_format(runner, january, tmp_path):
-    for fmt, magic in (("pdf", b"%PDF"), ("xlsx", b"PK"), ("csv", b"\xef\xbb\xbf")):
+    for fmt, magic in (
+        ("pdf", b"%PDF"),
+        ("xlsx", b"PK"),
+        ("csv", b"\xef\xbb\xbf"),
+        ("docx", b"PK"),
+    ):
         out = tmp_path / f"jan.{fmt}"
         result = runner.invoke(
             args=[

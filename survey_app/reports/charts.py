@@ -29,6 +29,18 @@ matplotlib.rcParams["svg.hashsalt"] = "hai-long"  # identical input, identical S
 matplotlib.rcParams["svg.fonttype"] = "path"
 
 NAMES = ("trend", "overall", "ontime", "negatives")
+
+
+def captions() -> list[tuple[str, str]]:
+    """(name, caption) of the charts the printed reports show, in their order."""
+    return [
+        ("trend", _("Tỷ lệ khảo sát và tỷ lệ hài lòng 12 tháng, so với chỉ tiêu")),
+        ("ontime", _("Tình hình giải quyết hồ sơ trong kỳ")),
+        ("overall", _("Mức độ hài lòng chung")),
+        ("negatives", _("Tỷ lệ trả lời tiêu cực theo từng nội dung")),
+    ]
+
+
 CACHE_SIZE = 128
 BLUE, GREEN, RED, GREY, ORANGE = "#0b5cad", "#1b6e20", "#b00020", "#8c959f", "#c75c00"
 

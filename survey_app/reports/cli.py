@@ -1,4 +1,4 @@
-"""`flask report ...`: monthly and period reports as CSV, XLSX or PDF files."""
+"""`flask report ...`: monthly and period reports as CSV, XLSX, PDF or DOCX files."""
 
 import click
 from flask.cli import with_appcontext
@@ -31,7 +31,7 @@ def _options(command):
         "fmt",
         required=True,
         type=click.Choice(exports.FORMATS),
-        help="csv, xlsx or pdf.",
+        help="csv, xlsx, pdf or docx (the report to edit and sign, Decree 30/2020 layout).",
     )(command)
 
 

@@ -1,4 +1,4 @@
-"""CSV and XLSX writers for a report's tables (the PDF lives in pdf.py).
+"""CSV and XLSX writers for a report's tables (the PDF lives in pdf.py, the DOCX in word.py).
 
 Every text cell is cleaned (NUL and other control characters dropped) and neutralised: a
 cell starting with = + - @ TAB or CR gets a leading apostrophe, so no spreadsheet ever
@@ -23,8 +23,10 @@ from openpyxl.utils import get_column_letter
 
 from survey_app.reports import rows as row_sheets
 from survey_app.reports.periods import cover_lines
+from survey_app.reports.pdf import write_pdf
 from survey_app.reports.stats import DASH, pct
 from survey_app.reports.tables import NUM, PCT, Report, Table, build
+from survey_app.reports.word import write_docx
 
 SUMMARY_ONLY = {"summary", "counts", "onestop", "cases", "filed"}  # small: summary sheet only
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -36,6 +38,7 @@ MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 
 
@@ -209,14 +212,14 @@ def _append_table(ws, table: Table, title: bool = True) -> None:
         ws.append([note])
 
 
-FORMATS = ("csv", "xlsx", "pdf")
+FORMATS = ("csv", "xlsx", "pdf", "docx")
 
 
 def export(school, period, personal: bool, fmt: str, today=None) -> tuple[bytes, str, str]:
-    """(content, file name, media type) of a report; the PDF always in Vietnamese."""
+    """(content, file name, media type) of a report; PDF and DOCX always in Vietnamese."""
     if fmt not in FORMATS:
         raise ValueError(fmt)
-    with force_locale("vi") if fmt == "pdf" else nullcontext():
+    with force_locale("vi") if fmt in ("pdf", "docx") else nullcontext():
         report = build(school, period, personal, today)
         return write(report, fmt), filename(report, fmt), MEDIA_TYPES[fmt]
 
@@ -227,9 +230,9 @@ def write(report: Report, fmt: str) -> bytes:
     if fmt == "xlsx":
         return write_xlsx(report)
     if fmt == "pdf":
-        from survey_app.reports.pdf import write_pdf
-
         return write_pdf(report)
+    if fmt == "docx":
+        return write_docx(report)
     raise ValueError(fmt)
 
 

@@ -1,21 +1,27 @@
-"""The report as a PDF in the administrative format, with DejaVu Sans embedded.
+"""The report as a PDF in the administrative format (Decree 30/2020), in the serif font the
+DOCX names (Liberation Serif embedded; the charts keep DejaVu Sans).
 
 Every piece of text reaches reportlab through `para()`, which escapes it: reportlab reads
 Paragraph text as markup, so an unescaped `<img src="http://...">` in a school name, a
 procedure name or a report number would fetch that URL while the PDF is built.
 """
 
+import os
 from io import BytesIO
 from xml.sax.saxutils import escape
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from matplotlib import font_manager
+from matplotlib.font_manager import get_font
 from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     KeepTogether,
     Paragraph,
@@ -25,26 +31,49 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from survey_app.letterhead import date_line
+from survey_app.letterhead import MOTTO, NATION, SERIF_EMBEDDED, date_line
 from survey_app.reports import charts, vector
 from survey_app.reports.periods import cover_lines
-from survey_app.reports.stats import DASH, pct
-from survey_app.reports.tables import INT, PCT, TEXT, Report
+from survey_app.reports.stats import pct
+from survey_app.reports.tables import INT, PCT, TEXT, Report, cell_text, recipient
 from survey_app.reports.tables import Table as DataTable
-from survey_app.reports.vector import BOLD, FONT, ITALIC, register_fonts
+
+FONT, BOLD, ITALIC = "Serif", "Serif-Bold", "Serif-Italic"
+
+
+# Every letter Vietnamese adds to ASCII, capital and small (Unicode's Latin Extended
+# Additional block, U+1EA0..U+1EF9, and the seven base letters).
+VIETNAMESE = {ord(c) for c in "ĂÂĐÊÔƠƯăâđêôơư"} | set(range(0x1EA0, 0x1EFA))
+
+
+def serif_file(style: str) -> str:
+    """The installed file of the letterhead's serif in `style` ("Regular", "Bold",
+    "Italic") with every Vietnamese letter: Liberation Serif 1.x, which Debian still
+    installs beside 2.x, lacks most of them."""
+    stem = SERIF_EMBEDDED.replace(" ", "")  # files are named after their family: cheap first
+    for path in sorted(font_manager.findSystemFonts(fontext="ttf")):
+        if stem not in os.path.basename(path):
+            continue
+        font = get_font(path)
+        named = (font.family_name, font.style_name) == (SERIF_EMBEDDED, style)
+        if named and set(font.get_charmap()) >= VIETNAMESE:
+            return path
+    raise LookupError(f"{SERIF_EMBEDDED} {style} with every Vietnamese letter")
+
+
+def register_fonts() -> None:
+    """The letterhead's serif and the charts' DejaVu Sans."""
+    vector.register_fonts()
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    for name, style in ((FONT, "Regular"), (BOLD, "Bold"), (ITALIC, "Italic")):
+        pdfmetrics.registerFont(TTFont(name, serif_file(style)))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=ITALIC, boldItalic=BOLD)
+
 
 # Binary (zlib) streams, not ASCII85 on top: every PDF reader reads them, the file is smaller,
 # and reportlab's pure-Python ASCII85 encoder was a tenth of each report's time.
 rl_config.useA85 = 0
-
-
-def _chart_captions() -> list[tuple[str, str]]:
-    return [
-        ("trend", _("Tỷ lệ khảo sát và tỷ lệ hài lòng 12 tháng, so với chỉ tiêu")),
-        ("ontime", _("Tình hình giải quyết hồ sơ trong kỳ")),
-        ("overall", _("Mức độ hài lòng chung")),
-        ("negatives", _("Tỷ lệ trả lời tiêu cực theo từng nội dung")),
-    ]
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -90,16 +119,6 @@ def para(text, style: ParagraphStyle, bold: bool = False) -> Paragraph:
     return Paragraph(f"<b>{text}</b>" if bold else text, style)
 
 
-def _cell(value, fmt: str) -> str:
-    if value is None:
-        return DASH
-    if fmt == PCT and isinstance(value, float):
-        return pct(value)
-    if isinstance(value, float):
-        return f"{value:.1f}".replace(".", ",")
-    return str(value)
-
-
 def _grid(table: DataTable, st, widths: list[float] | None = None) -> Table:
     formats = table.formats or [""] * len(table.headers)
     right = [f in (INT, PCT) for f in formats]
@@ -112,7 +131,7 @@ def _grid(table: DataTable, st, widths: list[float] | None = None) -> Table:
     for row in table.rows:
         data.append(
             [
-                para(_cell(v, f), st["num" if r else "cell"])
+                para(cell_text(v, f), st["num" if r else "cell"])
                 for v, f, r in zip(row, formats, right, strict=True)
             ]
         )
@@ -139,11 +158,10 @@ def _header(report: Report, st) -> Table:
     number = report.number or "......"
     code = school.code if school else ""
     left.append(para(_("Số: %(n)s/BC-%(code)s", n=number, code=code), st["center"]))
-    day = report.made_on
     right = [
-        para("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", st["center_bold"]),
-        para("Độc lập - Tự do - Hạnh phúc", st["center_bold"]),
-        para(date_line(day, school.address if school else None), st["italic"]),
+        para(NATION, st["center_bold"]),
+        para(MOTTO, st["center_bold"]),
+        para(date_line(report.made_on, school.address if school else None), st["italic"]),
     ]
     table = Table([[left, right]], colWidths=[7.5 * cm, 9.5 * cm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
@@ -166,6 +184,8 @@ def _story(report: Report, st) -> list:
         ),
         para(period.label(), st["center"]),
         *(para(line, st["center"]) for line in cover_lines(period, report.made_on)),
+        Spacer(1, 6),
+        para(_("Kính gửi: %(to)s", to=recipient(report)), st["center"]),
         Spacer(1, 8),
     ]
     n = 1
@@ -189,7 +209,7 @@ def _story(report: Report, st) -> list:
         n += 1
     story.append(para(f"{n}. {_('Biểu đồ')}", st["h2"]))
     school_id = report.school.id if report.school else None
-    for name, caption in _chart_captions():
+    for name, caption in charts.captions():
         chart = vector.Chart(charts.recording(name, school_id, period), 15 * cm)
         story.append(KeepTogether([chart, para(caption, st["caption"])]))
     n += 1
@@ -233,8 +253,8 @@ def _summary_grid(summary: DataTable, st) -> Table:
         [
             summary.headers[0],
             summary.headers[1],
-            "n",
-            _("KTC 95%"),
+            _("Số phiếu"),
+            _("Khoảng tin cậy 95%"),
             summary.headers[6],
             summary.headers[7],
         ],

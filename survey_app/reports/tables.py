@@ -16,7 +16,7 @@ from survey_app.extensions import db
 from survey_app.reports import figures as F
 from survey_app.reports.models import FiledReport
 from survey_app.reports.periods import Period
-from survey_app.reports.stats import Rate
+from survey_app.reports.stats import DASH, Rate, pct
 from survey_app.survey import questions
 from survey_app.timeutil import format_date, local_today
 
@@ -52,6 +52,23 @@ class Report:
     @property
     def number(self) -> str:
         return (self.filed.number or "") if self.filed else ""
+
+
+def cell_text(value, fmt: str) -> str:
+    """A cell as the printed reports (PDF, DOCX) show it: "95,0%", "2,5", "—"."""
+    if value is None:
+        return DASH
+    if fmt == PCT and isinstance(value, float):
+        return pct(value)
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    return str(value)
+
+
+def recipient(report: "Report") -> str:
+    """Whom the printed report is addressed to ("Kính gửi"): the school's parent body."""
+    school = report.school
+    return (school.authority if school else None) or _("Cơ quan quản lý cấp trên")
 
 
 def rate_cells(rate: Rate) -> list:

@@ -135,7 +135,7 @@ def _schools_for_office() -> list[School]:
 def export():
     fmt = request.args.get("format", "")
     if fmt not in exports.FORMATS:
-        return bad_request(_("Định dạng không hợp lệ: chọn CSV, XLSX hoặc PDF."))
+        return bad_request(_("Định dạng không hợp lệ: chọn CSV, XLSX, PDF hoặc DOCX."))
     school, personal = _scope()
     period = _period_from_args(school=school)
     if period is None:

@@ -35,8 +35,10 @@ def test_no_template_maps_an_enum_value_to_a_label_of_its_own():
     values = {m.value for e in vars(ENUMS).values() for m in e}
     mapping = re.compile(r"""['"]([a-z_0-9]+)['"]\s*:\s*_\(""")
     found = []
+    audit_actions = re.compile(r"{% macro action_label.*?endmacro %}", re.S)  # not an enum
     for path in TEMPLATES.rglob("*.html"):
-        for value in mapping.findall(path.read_text(encoding="utf-8")):
+        text = audit_actions.sub("", path.read_text(encoding="utf-8"))
+        for value in mapping.findall(text):
             if value in values:
                 found.append((path.name, value))
     # the inbox's filter names ("all", "overdue") are not case statuses; its statuses are

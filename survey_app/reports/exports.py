@@ -22,8 +22,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from survey_app.reports import rows as row_sheets
-from survey_app.reports.periods import cover_lines
 from survey_app.reports.pdf import write_pdf
+from survey_app.reports.periods import cover_lines
 from survey_app.reports.stats import DASH, pct
 from survey_app.reports.tables import NUM, PCT, Report, Table, build
 from survey_app.reports.word import write_docx

@@ -113,6 +113,9 @@ def register_cli(app: Flask) -> None:
         data_cli,
     ):
         app.cli.add_command(command)
+    from survey_app.survey.provenance import forget_devices_command
+
+    data_cli.add_command(forget_devices_command)
     from survey_app import dbcheck
 
     dbcheck.register(app)

@@ -37,6 +37,13 @@ DEFAULTS: dict[str, Any] = {
     # Decree 09/2019/NĐ-CP art. 12).
     "report_cutoff": "month_end",
     "min_cell_n": 5,  # breakdown cells with fewer answers show "—"
+    # Where a self-service answer came from (survey/provenance.py): the school's desk
+    # network as CIDR strings, e.g. ["203.0.113.0/24", "2001:db8:1:2::/64"]; an answer from
+    # it less than `assisted_minutes` after the return, or from a device that answered
+    # `assisted_device_answers` or more of the school's dossiers that day, looks assisted.
+    "desk_networks": [],
+    "assisted_minutes": 15,
+    "assisted_device_answers": 3,
 }
 
 

@@ -58,6 +58,13 @@ class Response(db.Model):
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     questions_version: Mapped[str] = mapped_column(String(20))
+    # Where a self-service answer came from, without naming the parent (provenance.py);
+    # NULL on paper and kiosk answers. device_key is nulled after 30 days, its day's count
+    # of the school's answers (device_day_answers) kept in its place.
+    from_desk_network: Mapped[bool | None]
+    minutes_after_return: Mapped[int | None]
+    device_key: Mapped[str | None] = mapped_column(String(32))
+    device_day_answers: Mapped[int | None]
 
     dossier: Mapped[Dossier] = relationship()
     entered_by: Mapped[User | None] = relationship()

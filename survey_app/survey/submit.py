@@ -18,7 +18,7 @@ from survey_app.database import begin_writes
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.extensions import db
 from survey_app.notify.mail import send_soon
-from survey_app.survey import questions
+from survey_app.survey import provenance, questions
 from survey_app.survey.forms import BaseSurveyForm
 from survey_app.survey.models import Answer, Overall, Response, ResponseChannel
 from survey_app.timeutil import utcnow
@@ -74,6 +74,7 @@ def store_response(
         "entered_by_id": entered_by.id if entered_by else None,
         "questions_version": questions.VERSION,
         "submitted_at": now,
+        **provenance.of_answer(dossier, channel, now),
     }
     case = plan_case(dossier, overall.value, details, row["comment"], now)
     try:

@@ -256,3 +256,30 @@ def next_report_due(school_id: int | None, today: date) -> tuple[date, Period] |
     """The next periodic report due on or after `today` (its due date, and the report)."""
     report = next_plan_report(school_id, today)
     return (report.due, report) if report else None
+
+
+@dataclass
+class ProvenanceRow:
+    """One clerk's month: self-service answers about the dossiers they returned, and how
+    many of them look assisted (the principal's only)."""
+
+    month: str  # "MM/YYYY"
+    clerk: str
+    split: queries.Provenance
+    min_n: int
+
+    @property
+    def rate(self) -> Rate:
+        return Rate.of(self.split.looks_assisted, self.split.self_service, self.min_n)
+
+
+def provenance_by_clerk(school_id: int, period: Period) -> list[ProvenanceRow]:
+    """Per month of receipt and clerk who returned the dossier, under the minimum-n rule."""
+    split = queries.provenance(school_id, period, "clerk_month")
+    clerks = _labels("clerk", sorted({k[1] for k in split if k[1] is not None}))
+    n = min_cell_n(school_id, period)
+    rows = [
+        ProvenanceRow(_labels("month", [month])[month], clerks.get(clerk, str(clerk)), s, n)
+        for (month, clerk), s in split.items()
+    ]
+    return sorted(rows, key=lambda row: (row.month[3:], row.month[:2], row.clerk))

@@ -223,6 +223,15 @@ def _story(report: Report, st) -> list:
         t = tables[name]
         story += [para(f"{n}. {t.title}", st["h2"]), _grid(t, st, [13 * cm, 4 * cm])]
         n += 1
+    if "provenance" in tables:  # self-service, assisted, looking assisted: no clerk named
+        t = tables["provenance"]
+        widths = [7 * cm] + [2 * cm] * 5
+        story += [
+            para(f"{n}. {t.title}", st["h2"]),
+            _grid(t, st, widths),
+            para(t.note, st["small"]),
+        ]
+        n += 1
     # The signed report goes to the office: never the per-clerk table (the principal's only).
     for name in ("by_procedure", "by_month", "by_school"):
         if name in tables:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.orm import aliased
 
 from survey_app.cases.models import Case
 from survey_app.dossiers.models import Apology, Dossier, DossierStatus, IntakeChannel, Procedure
@@ -34,6 +35,7 @@ from survey_app.reports.sql import (
     median,
     unindexed,
 )
+from survey_app.rules import get_rule
 from survey_app.survey import questions
 from survey_app.survey.models import ASSISTED, SELF_SERVICE, Answer, Overall, Response
 from survey_app.timeutil import local_today
@@ -423,3 +425,90 @@ def aspects(school_id: int | None, period: Period) -> tuple[list[Aspect], dict[s
     reasons_got = counts.get(questions.REASONS_CODE, {})
     reasons = {code: reasons_got.get(code, 0) for code, _label in questions.REASONS}
     return out, reasons
+
+
+@dataclass
+class Provenance:
+    """Where the answers about the period's dossiers came from (DESIGN: honest figures).
+
+    Over the same dossiers as `intake` (received in the period). looks_assisted counts the
+    self-service answers that are desk_soon (from the school's desk network less than the
+    `assisted_minutes` rule after the return) or same_device (their device key answered at
+    least `assisted_device_answers` of the school's dossiers that day); one answer may be
+    both, and counts once.
+    """
+
+    surveyed: int = 0
+    self_service: int = 0
+    assisted: int = 0
+    looks_assisted: int = 0
+    desk_soon: int = 0
+    same_device: int = 0
+
+
+def assisted_rules(school_id: int | None, period: Period) -> tuple[int, int]:
+    """(assisted_minutes, assisted_device_answers) in force on the period's last day."""
+    day = period.last_day
+    minutes = get_rule("assisted_minutes", school_id, day)
+    answers = get_rule("assisted_device_answers", school_id, day)
+    return int(minutes), int(answers)
+
+
+def provenance(school_id: int | None, period: Period, group: str | None = None) -> dict:
+    """Self-service, assisted, and self-service that looks assisted.
+
+    `group`: None; "clerk" (who returned the dossier: the one a parent's answer is about);
+    "clerk_month" ((local month of receipt "YYYY-MM", clerk id) keys). The per-clerk groups
+    are the principal's only (never the office's, never a clerk's).
+    """
+    keys = {
+        None: [],
+        "clerk": [Dossier.returned_by_id],
+        "clerk_month": [local_month(Dossier.received_at), Dossier.returned_by_id],
+    }[group]
+    a, b = period.bounds_utc
+    r, d = Response, Dossier
+    minutes, repeat = assisted_rules(school_id, period)
+    # A device key belongs to one local day (its hash key rotates daily), so the school's
+    # answers per key are the answers per device and day. Answers about the period's
+    # dossiers come after its start, and a day's answers share a key: none is missed.
+    same = aliased(Response)
+    per_key = (
+        select(same.school_id, same.device_key, func.count().label("n"))
+        .where(_scope(same.school_id, school_id), same.device_key.is_not(None))
+        .where(same.submitted_at >= a)
+        .group_by(same.school_id, same.device_key)
+        .subquery()
+    )
+    self_service = r.channel.in_(SELF_SERVICE)
+    desk_soon = and_(self_service, r.from_desk_network.is_(True), r.minutes_after_return < minutes)
+    day_answers = func.coalesce(r.device_day_answers, per_key.c.n, 0)
+    same_device = and_(self_service, day_answers >= repeat)
+    columns = {
+        "surveyed": func.count(r.id),
+        "self_service": _n(self_service),
+        "assisted": _n(r.channel.in_(ASSISTED)),
+        "looks_assisted": _n(or_(desk_soon, same_device)),
+        "desk_soon": _n(desk_soon),
+        "same_device": _n(same_device),
+    }
+    stmt = (
+        select(*(k.label(f"k{i}") for i, k in enumerate(keys)))
+        .select_from(d)
+        .join(r, r.dossier_id == d.id)
+        .outerjoin(
+            per_key, and_(per_key.c.school_id == r.school_id, per_key.c.device_key == r.device_key)
+        )
+        .where(_scope(d.school_id, school_id), d.received_at >= a, d.received_at < b)
+        .add_columns(*(expr.label(name) for name, expr in columns.items()))
+    )
+    if keys:
+        stmt = stmt.group_by(*keys)
+    out = {}
+    for row in db.session.execute(stmt).mappings():
+        key = tuple(row[f"k{i}"] for i in range(len(keys)))
+        key = None if not keys else key[0] if len(keys) == 1 else key
+        out[key] = Provenance(**{f.name: row[f.name] for f in fields(Provenance)})
+    if not keys:
+        out.setdefault(None, Provenance())
+    return out

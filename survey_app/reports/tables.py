@@ -14,6 +14,7 @@ from sqlalchemy import select
 from survey_app.auth.models import Role, School, User
 from survey_app.extensions import db
 from survey_app.reports import figures as F
+from survey_app.reports import queries
 from survey_app.reports.models import FiledReport
 from survey_app.reports.periods import Period
 from survey_app.reports.stats import DASH, Rate, pct
@@ -278,6 +279,7 @@ def build(
         aspects_table(figures),
         reasons_table(figures),
         cases_table(figures),
+        provenance_table(school_id, period),
         breakdown_table(F.breakdown(school_id, period, "procedure"), "procedure"),
     ]
     if len(period.months()) > 1:
@@ -286,6 +288,7 @@ def build(
         tables.append(breakdown_table(F.breakdown(None, period, "school"), "school"))
     elif personal:
         tables.append(breakdown_table(F.breakdown(school_id, period, "clerk"), "clerk"))
+        tables.append(provenance_clerk_table(school_id, period))
     filed = None
     if school is not None and period.filable:
         filed = db.session.scalars(
@@ -300,3 +303,76 @@ def build(
         tables.insert(0, filed_table(filed, report.differences))
     report.principal_name = principal_name(school)
     return report
+
+
+def provenance_table(school_id: int | None, period: Period) -> Table:
+    """Self-service, assisted, and self-service that looks assisted, side by side."""
+    s = queries.provenance(school_id, period)[None]
+    minutes, repeat = queries.assisted_rules(school_id, period)
+    rows = [
+        [_("Phụ huynh tự đánh giá (mã QR, mã số)"), Rate.of(s.self_service, s.surveyed)],
+        [_("Có hỗ trợ (phiếu giấy, ki-ốt)"), Rate.of(s.assisted, s.surveyed)],
+        [
+            _("Tự đánh giá nhưng có dấu hiệu được hỗ trợ"),
+            Rate.of(s.looks_assisted, s.self_service),
+        ],
+        [
+            _("– từ mạng của bộ phận một cửa, dưới %(n)d phút sau khi trả kết quả", n=minutes),
+            Rate.of(s.desk_soon, s.self_service),
+        ],
+        [
+            _("– cùng một thiết bị trả lời từ %(n)d hồ sơ trở lên trong ngày", n=repeat),
+            Rate.of(s.same_device, s.self_service),
+        ],
+    ]
+    return Table(
+        "provenance",
+        _("Nguồn phiếu trả lời"),
+        [_("Nội dung"), *rate_headers()],
+        [[label, *rate_cells(rate)] for label, rate in rows],
+        [TEXT, PCT, INT, INT, PCT, PCT],
+        note=_(
+            "Tự đánh giá và có hỗ trợ: trên số hồ sơ được khảo sát; dấu hiệu được hỗ trợ: "
+            "trên số phiếu tự đánh giá."
+        ),
+    )
+
+
+def provenance_clerk_table(school_id: int, period: Period) -> Table:
+    """The principal's per-clerk view: never in the office's report nor the signed PDF."""
+    out = []
+    n = F.min_cell_n(school_id, period)
+    for row in F.provenance_by_clerk(school_id, period):
+        low, high = row.rate.interval or (None, None)
+        s = row.split
+        out.append(
+            [
+                row.month,
+                row.clerk,
+                s.self_service,
+                s.looks_assisted,
+                row.rate.value,
+                low,
+                high,
+                s.desk_soon,
+                s.same_device,
+            ]
+        )
+    return Table(
+        "by_clerk_provenance",
+        _("Phiếu tự đánh giá có dấu hiệu được hỗ trợ, theo cán bộ trả kết quả"),
+        [
+            _("Tháng"),
+            _("Cán bộ trả kết quả"),
+            _("Tự đánh giá"),
+            _("Có dấu hiệu được hỗ trợ"),
+            _("Tỷ lệ"),
+            _("KTC 95% thấp"),
+            _("KTC 95% cao"),
+            _("Từ mạng một cửa, ngay sau khi trả"),
+            _("Cùng thiết bị, nhiều hồ sơ"),
+        ],
+        out,
+        [TEXT, TEXT, INT, INT, PCT, PCT, PCT, INT, INT],
+        note=_("Ô có dưới %(n)d phiếu tự đánh giá hiển thị “—”.", n=n),
+    )

@@ -180,12 +180,12 @@ def test_the_monthly_report_split_in_csv_and_xlsx(client, auth, answered):
 
     data = client.get("/reports/export", query_string={"period": key, "format": "xlsx"}).data
     wb = load_workbook(io.BytesIO(data))
-    sheet = [list(r) for r in wb["provenance"].iter_rows(values_only=True)]
+    sheet = [list(r) for r in wb["Nguồn phiếu trả lời"].iter_rows(values_only=True)]
     looks = next(r for r in sheet if r[0] == "Tự đánh giá nhưng có dấu hiệu được hỗ trợ")
     assert looks[1:4] == [pytest.approx(5 / 6), 5, 6]
     low, high = looks[4:6]
     assert 0.3 < low < 5 / 6 < high < 1  # the Wilson interval around 5/6
-    clerks = [list(r) for r in wb["by_clerk_provenance"].iter_rows(values_only=True)]
+    clerks = [list(r) for r in wb["Hỗ trợ theo cán bộ"].iter_rows(values_only=True)]
     assert any(r[1] == answered["clerk"].full_name and r[2:4] == [5, 5] for r in clerks)
 
 

@@ -335,6 +335,7 @@ def provenance_table(school_id: int | None, period: Period) -> Table:
             "Tự đánh giá và có hỗ trợ: trên số hồ sơ được khảo sát; dấu hiệu được hỗ trợ: "
             "trên số phiếu tự đánh giá."
         ),
+        sheet=_("Nguồn phiếu trả lời"),
     )
 
 
@@ -375,4 +376,5 @@ def provenance_clerk_table(school_id: int, period: Period) -> Table:
         out,
         [TEXT, TEXT, INT, INT, PCT, PCT, PCT, INT, INT],
         note=_("Ô có dưới %(n)d phiếu tự đánh giá hiển thị “—”.", n=n),
+        sheet=_("Hỗ trợ theo cán bộ"),
     )

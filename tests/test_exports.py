@@ -145,7 +145,12 @@ def test_xlsx_cells_are_dates_numbers_and_labels_a_school_can_hand_in(client, au
     filter and column widths."""
     auth.login("principal", school=january.school)
     wb = load_workbook(io.BytesIO(export(client, period="2020-01", format="xlsx").data))
-    assert set(wb.sheetnames) == SHEETS | {"Theo nội dung", "Lý do chưa hài lòng"}
+    assert set(wb.sheetnames) == SHEETS | {
+        "Theo nội dung",
+        "Lý do chưa hài lòng",
+        "Nguồn phiếu trả lời",
+        "Hỗ trợ theo cán bộ",
+    }
     for name in wb.sheetnames:
         assert len(name) <= 31 and not set("[]:*?/\\") & set(name), name
     dossiers = {row["Mã hồ sơ"].value: row for row in _table(wb["Hồ sơ"])}

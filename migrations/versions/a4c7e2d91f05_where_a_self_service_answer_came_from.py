@@ -1,7 +1,7 @@
 """where a self-service answer came from: desk network, minutes after return, device key
 
 Revision ID: a4c7e2d91f05
-Revises: 3f6a2b9c8e17
+Revises: dd24a3593ace
 Create Date: 2026-12-04 10:40:00.000000
 
 Four nullable response columns (NULL on paper and kiosk answers, and on every answer stored
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a4c7e2d91f05"
-down_revision = "3f6a2b9c8e17"
+down_revision = "dd24a3593ace"
 branch_labels = None
 depends_on = None
 

@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "office_hours": [["07:30", "11:30"], ["13:30", "17:00"]],
     "case_due_working_days": 5,
     "token_valid_days": 30,  # the survey link expires this long after return
+    "survey_step2_minutes": 60,  # step 2 (details, comment) can be sent this long after step 1
     # The plan's periodic reports (see reports/periods.py and docs/reports.md): the 3-, 6-,
     # 9-month and annual reports, in that order, sent before these days (MM-DD) ...
     "report_due_dates": ["02-15", "05-15", "08-15", "11-10"],

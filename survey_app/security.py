@@ -12,9 +12,9 @@ from werkzeug.formparser import FormDataParser
 
 BAD_FORM_FIELDS = "hai_long.bad_form_fields"  # request.environ key
 # Views that re-render their own form with a precise message for bad bytes.
-SELF_CHECKED_ENDPOINTS = {"survey.survey"}
+SELF_CHECKED_ENDPOINTS = {"survey.survey", "survey.more"}
 # Views that answer a malformed token with their own "invalid link" page.
-TOKEN_ENDPOINTS = {"survey.survey", "survey.thanks", "cases.loop"}
+TOKEN_ENDPOINTS = {"survey.survey", "survey.more", "survey.thanks", "cases.loop"}
 
 
 class StrictFormDataParser(FormDataParser):

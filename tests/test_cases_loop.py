@@ -25,13 +25,19 @@ def returned_dossier(make, **kw):
     )
 
 
-def answer_survey(client, dossier, **data):
-    """The parent answers through /s/<token> (routing happens in that request)."""
+def answer_survey(client, dossier, overall: str, **more):
+    """The parent answers through /s/<token> (routing happens in that request), then
+    step 2 with `more` when given."""
     page = client.get(f"/s/{dossier.token}")
     assert page.status_code == 200
-    form = {"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data}
+    form = {"csrf_token": csrf_token_from(page.get_data(as_text=True)), "overall": overall}
     response = client.post(f"/s/{dossier.token}", data=form)
     assert response.status_code == 303, response.get_data(as_text=True)[:400]
+    if more:
+        page = client.get(f"/s/{dossier.token}/more")
+        more["csrf_token"] = csrf_token_from(page.get_data(as_text=True))
+        response = client.post(f"/s/{dossier.token}/more", data=more)
+        assert response.status_code == 303, response.get_data(as_text=True)[:400]
 
 
 def case_of(dossier) -> Case | None:
@@ -58,24 +64,35 @@ def post_loop(client, dossier, html=None, **data):
     return client.post(f"/s/{dossier.token}/loop", data=data)
 
 
-def test_dissatisfied_answer_opens_a_case_shown_as_in_hand(client, make):
+def test_dissatisfied_answer_opens_a_case_and_the_link_tells_nothing_of_it(client, make):
     make.user("principal", email="ht@school.test")
     dossier = returned_dossier(make)
-    answer_survey(client, dossier, overall="dissatisfied", comment="Chờ quá lâu")
+    answer_survey(client, dossier, "dissatisfied", comment="Chờ quá lâu")
     case = case_of(dossier)
     assert case is not None and case.status is CaseStatus.OPEN
-    mail = db.session.scalars(select(Outbox)).one()
+    mail = db.session.scalars(select(Outbox).order_by(Outbox.id)).first()
     assert dossier.code in mail.subject and mail.recipient == "ht@school.test"
     page = client.get(f"/s/{dossier.token}")
     assert page.status_code == 409
-    assert "đang xử lý" in page.get_data(as_text=True)
-    assert QUESTION not in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert QUESTION not in html and "Chờ quá lâu" not in html
+    # While the case is handled the link looks like any answered survey's (a clerk may
+    # hold it): the same page as after a satisfied answer.
+    praised = returned_dossier(make)
+    answer_survey(client, praised, "very_satisfied")
+    other = client.get(f"/s/{praised.token}").get_data(as_text=True)
+
+    def strip(html: str, token: str) -> str:
+        return re.sub(r'nonce="[^"]+"', "", html.replace(token, "TOKEN"))
+
+    assert strip(html, dossier.token) == strip(other, praised.token)
+    assert "chính đường dẫn này" in html
 
 
 def test_satisfied_answer_has_no_loop(client, make):
     make.user("principal")
     dossier = returned_dossier(make)
-    answer_survey(client, dossier, overall="very_satisfied", comment="Tốt")
+    answer_survey(client, dossier, "very_satisfied", comment="Tốt")
     assert case_of(dossier) is None
     assert db.session.scalars(select(Outbox)).all() == []
     assert client.get(f"/s/{dossier.token}").status_code == 409
@@ -85,7 +102,7 @@ def test_satisfied_answer_has_no_loop(client, make):
 def test_resolved_case_shows_the_schools_answer_signed_by_the_school(client, make, auth):
     principal = auth.login("principal")
     dossier = returned_dossier(make)
-    answer_survey(client, dossier, overall="dissatisfied")
+    answer_survey(client, dossier, "dissatisfied")
     resolve(case_of(dossier))
     auth.logout()
     page = client.get(f"/s/{dossier.token}")
@@ -104,7 +121,7 @@ def test_resolved_case_shows_the_schools_answer_signed_by_the_school(client, mak
 def test_no_reopens_the_case_and_tells_the_principal(client, make):
     make.user("principal", email="ht@school.test")
     dossier = returned_dossier(make)
-    answer_survey(client, dossier, overall="dissatisfied")
+    answer_survey(client, dossier, "dissatisfied")
     case = case_of(dossier)
     resolve(case)
     db.session.execute(db.delete(Outbox))
@@ -144,7 +161,7 @@ def test_no_reopens_the_case_and_tells_the_principal(client, make):
 def test_yes_records_satisfaction_and_changes_nothing_else(client, make):
     make.user("principal", email="ht@school.test")
     dossier = returned_dossier(make)
-    answer_survey(client, dossier, overall="dissatisfied")
+    answer_survey(client, dossier, "dissatisfied")
     resolve(case_of(dossier))
     mails = len(db.session.scalars(select(Outbox)).all())
     assert post_loop(client, dossier, answer="yes").status_code == 303
@@ -158,7 +175,7 @@ def test_yes_records_satisfaction_and_changes_nothing_else(client, make):
 def test_a_new_resolution_is_asked_about_again(client, make, auth):
     auth.login("principal")
     dossier = returned_dossier(make)
-    answer_survey(client, dossier, overall="dissatisfied")
+    answer_survey(client, dossier, "dissatisfied")
     resolve(case_of(dossier))
     assert post_loop(client, dossier, answer="no").status_code == 303
     url = f"/cases/{case_of(dossier).id}"
@@ -177,8 +194,8 @@ def test_loop_form_refuses_bad_csrf_and_bad_answers(client, make):
     make.user("principal")
     dossier = returned_dossier(make)
     other = returned_dossier(make)
-    answer_survey(client, dossier, overall="dissatisfied")
-    answer_survey(client, other, overall="dissatisfied")
+    answer_survey(client, dossier, "dissatisfied")
+    answer_survey(client, other, "dissatisfied")
     resolve(case_of(dossier))
     resolve(case_of(other))
     mine = loop_form(client, dossier)
@@ -205,7 +222,7 @@ def test_loop_works_with_cookies_blocked(app, make):
     make.user("principal")
     dossier = returned_dossier(make)
     parent = app.test_client(use_cookies=False)
-    answer_survey(parent, dossier, overall="dissatisfied", comment="Không có cookie")
+    answer_survey(parent, dossier, "dissatisfied", comment="Không có cookie")
     resolve(case_of(dossier))
     assert post_loop(parent, dossier, answer="no").status_code == 303
     assert case_of(dossier).status is CaseStatus.OPEN
@@ -215,7 +232,7 @@ def test_the_answer_is_taken_once(app, make):
     """Two requests that both loaded the resolved case: only the first answer counts."""
     make.user("principal")
     dossier = returned_dossier(make)
-    answer_survey(app.test_client(), dossier, overall="dissatisfied")
+    answer_survey(app.test_client(), dossier, "dissatisfied")
     resolve(case_of(dossier))
     case = case_of(dossier)
     with app.test_request_context():

@@ -179,9 +179,17 @@ def test_survey_page_follows_lang(app, make):
     assert en.status_code == 200
     en_html = en.get_data(as_text=True)
     assert OVERALL_EN in en_html
-    for text in ("Very satisfied", "Satisfied", "Dissatisfied", "More details (optional)"):
+    for text in ("Very satisfied", "Satisfied", "Dissatisfied"):
         assert text in en_html
     assert OVERALL_VI not in en_html and "Rất hài lòng" not in en_html
+    # Step 2 keeps the language.
+    sent = client.post(
+        f"/s/{dossier.token}?lang=en",
+        data={"overall": "satisfied", "csrf_token": csrf_token_from(en_html)},
+    )
+    assert sent.status_code == 303 and sent.headers["Location"].endswith("/more?lang=en")
+    more = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert '<html lang="en">' in more and "Skip" in more and "Very satisfied" in more
 
 
 def _vietnamese_left(html: str, data: list[str]) -> list[str]:
@@ -224,9 +232,14 @@ def test_english_pages_have_no_vietnamese_ui_left(client, make, auth):
     survey = form.get_data(as_text=True)
     sent = client.post(
         f"/s/{returned.token}?lang=en",
+        data={"csrf_token": csrf_token_from(survey), "overall": "dissatisfied"},
+    )
+    assert sent.status_code == 303
+    more = client.get(sent.headers["Location"])
+    sent = client.post(
+        sent.headers["Location"],
         data={
-            "csrf_token": csrf_token_from(survey),
-            "overall": "dissatisfied",
+            "csrf_token": csrf_token_from(more.get_data(as_text=True)),
             "reasons": ["long_wait"],
             "comment": "Phải chờ lâu",
         },
@@ -235,6 +248,7 @@ def test_english_pages_have_no_vietnamese_ui_left(client, make, auth):
     thanks = client.get(sent.headers["Location"])
     parent_pages = {
         "survey": form,
+        "more": more,
         "thanks": thanks,
         "answered": client.get(f"/s/{returned.token}"),
     }

@@ -117,22 +117,29 @@ def returned_dossier(make):
     return make.dossier(received_at=now - timedelta(days=5), returned_at=now - timedelta(hours=1))
 
 
-def answer(client, dossier, **data):
+def answer(client, dossier, overall: str, **more):
+    """Step 1 (timed: the parent waits for it), then step 2 with `more` when given."""
     page = client.get(f"/s/{dossier.token}")
-    form = {"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data}
+    form = {"csrf_token": csrf_token_from(page.get_data(as_text=True)), "overall": overall}
     started = time.monotonic()
     response = client.post(f"/s/{dossier.token}", data=form)
+    elapsed = time.monotonic() - started
     assert response.status_code == 303, response.get_data(as_text=True)[:300]
-    return time.monotonic() - started
+    if more:
+        page = client.get(response.headers["Location"])
+        more["csrf_token"] = csrf_token_from(page.get_data(as_text=True))
+        response = client.post(response.headers["Location"], data=more)
+        assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    return elapsed
 
 
 def test_dissatisfied_answer_mails_the_principal_exactly_once(app, client, make, smtp):
+    """Step 1 opens the case and mails at once; step 2's reasons and comment follow in a
+    second mail. Each is delivered exactly once."""
     app.config["MAIL_SEND_AFTER_COMMIT"] = True
     make.user("principal", email="hieutruong@school.test")
     dossier = returned_dossier(make)
-    answer(
-        client, dossier, overall="dissatisfied", comment="Cán bộ hẹn ba lần <b>vẫn</b> chưa xong"
-    )
+    answer(client, dossier, "dissatisfied")
     assert wait_for(lambda: len(smtp.messages) == 1 and outbox()[0].sent_at is not None)
     message = smtp.messages[0]
     assert message["To"] == "hieutruong@school.test"
@@ -140,17 +147,33 @@ def test_dissatisfied_answer_mails_the_principal_exactly_once(app, client, make,
     assert dossier.code in message["Subject"] and "Phản ánh mới" in message["Subject"]
     body = message.get_content()
     assert dossier.code in body and dossier.procedure.name in body
+    assert "Phụ huynh có thể bổ sung lý do và góp ý trong 60 phút" in body
+    assert f"{app.config['PUBLIC_BASE_URL']}/cases/" in body
+    # Step 2: the reasons and the comment reach the principal by a second mail.
+    page = client.get(f"/s/{dossier.token}/more")
+    more = {
+        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        "reasons": ["long_wait", "impolite"],
+        "comment": "Cán bộ hẹn ba lần <b>vẫn</b> chưa xong",
+    }
+    assert client.post(f"/s/{dossier.token}/more", data=more).status_code == 303
+    assert wait_for(lambda: len(smtp.messages) == 2 and outbox()[1].sent_at is not None)
+    second = smtp.messages[1]
+    assert second["To"] == "hieutruong@school.test"
+    assert dossier.code in second["Subject"] and "bổ sung ý kiến" in second["Subject"]
+    body = second.get_content()
     assert "Cán bộ hẹn ba lần <b>vẫn</b> chưa xong" in body
+    assert "Chờ đợi lâu" in body and "Thái độ thiếu lịch sự, thiếu tận tình" in body
     assert f"{app.config['PUBLIC_BASE_URL']}/cases/" in body
     assert send_pending() == (0, 0)
     time.sleep(0.2)
-    assert len(smtp.messages) == 1
+    assert len(smtp.messages) == 2
 
 
 def test_satisfied_answer_mails_nobody(app, client, make, smtp):
     app.config["MAIL_SEND_AFTER_COMMIT"] = True
     make.user("principal", email="hieutruong@school.test")
-    answer(client, returned_dossier(make), overall="very_satisfied", comment="Rất tốt")
+    answer(client, returned_dossier(make), "very_satisfied", comment="Rất tốt")
     assert outbox() == []
     assert send_pending() == (0, 0)
     assert smtp.messages == []
@@ -163,7 +186,7 @@ def test_server_down_answer_kept_mail_waits_then_delivered_once(
     smtp_down.start().stop()  # the school's mail server goes down
     make.user("principal", email="hieutruong@school.test")
     dossier = returned_dossier(make)
-    assert answer(client, dossier, overall="dissatisfied") < 2.0
+    assert answer(client, dossier, "dissatisfied") < 2.0
     assert wait_for(lambda: outbox()[0].attempts == 1)
     (mail,) = outbox()
     assert mail.sent_at is None and "Connection refused" in mail.last_error
@@ -194,7 +217,7 @@ def test_a_server_that_hangs_never_blocks_the_parent(app, client, make):
             MAIL_TIMEOUT=1,
         )
         make.user("principal", email="hieutruong@school.test")
-        assert answer(client, returned_dossier(make), overall="dissatisfied") < 0.9
+        assert answer(client, returned_dossier(make), "dissatisfied") < 0.9
         assert wait_for(lambda: outbox()[0].attempts == 1, timeout=5)
         assert "timed out" in outbox()[0].last_error
     finally:

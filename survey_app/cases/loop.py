@@ -36,7 +36,9 @@ def loop_page(dossier: Dossier, form: LoopForm | None = None):
     """The page /s/<token> shows once the dossier has a case, else None.
 
     Resolved and not yet judged by the parent: the school's answer and the question (200).
-    Still being handled, or already judged: a friendly "already answered" page (409).
+    Already judged: a friendly "already answered" page (409). Still being handled: the
+    same page as any answered survey (409; a clerk holding the link must not learn that
+    its parent complained).
     """
     case = dossier_case(dossier)
     if case is None:
@@ -44,8 +46,10 @@ def loop_page(dossier: Dossier, form: LoopForm | None = None):
     if case.parent_answered_at is None and case.status in DONE:
         state, status = "ask", 400 if form is not None else 200
         form = form or LoopForm(formdata=None, meta={"csrf_context": dossier.token})
+    elif case.parent_answered_at is not None:
+        state, status = "answered", 409
     else:
-        state, status = ("answered" if case.parent_answered_at else "pending"), 409
+        return make_response(render_template("survey/answered.html", dossier=dossier), 409)
     return _render(dossier, case, state, status, form)
 
 

@@ -167,10 +167,19 @@ class BaseSurveyForm(FlaskForm):
             target.insert(0, str(MSG_BAD_CHARS))
 
     def details(self) -> dict[str, str]:
-        return {q.code: self[q.code].data for q in questions.DETAILS if self[q.code].data}
+        """The detail answers given ({} on a form without the detail questions)."""
+        return {
+            q.code: self[q.code].data
+            for q in questions.DETAILS
+            if q.code in self and self[q.code].data
+        }
 
     def reasons_data(self) -> list[str]:
-        return list(self.reasons.data or ())
+        return list(self.reasons.data or ()) if questions.REASONS_CODE in self else []
+
+    def value(self, name: str):
+        """A field's cleaned data, None when this form has no such field."""
+        return self[name].data if name in self else None
 
     def first_errors(self) -> list[tuple[str, str]]:
         """(field id, first message) for the error summary, in page order."""
@@ -178,8 +187,15 @@ class BaseSurveyForm(FlaskForm):
         return general + [(field.id, str(field.errors[0])) for field in self if field.errors]
 
 
-def make_survey_form(token_csrf: bool = True) -> type[BaseSurveyForm]:
-    """Build the form class from `questions` (token-bound CSRF, or none for staff pages).
+# The parts a form can hold, in page order.
+OVERALL, DETAILS, REASONS, COMMENT, CONTACT = "overall", "details", "reasons", "comment", "contact"
+ALL_PARTS = (OVERALL, DETAILS, REASONS, COMMENT, CONTACT)
+
+
+def make_survey_form(
+    token_csrf: bool = True, parts: tuple[str, ...] = ALL_PARTS, name: str = "SurveyForm"
+) -> type[BaseSurveyForm]:
+    """Build a form class from `questions`: the given parts, token-bound CSRF or none.
 
     Staff pages (paper entry, kiosk) keep Flask-WTF's session CSRF, checked for every POST
     by the global CSRFProtect; their template renders `csrf_token()` itself.
@@ -191,35 +207,49 @@ def make_survey_form(token_csrf: bool = True) -> type[BaseSurveyForm]:
         else:
             csrf = False
 
-    attrs = {
-        "Meta": Meta,
-        questions.OVERALL_CODE: ChoiceField(
+    attrs: dict[str, object] = {"Meta": Meta}
+    if OVERALL in parts:
+        attrs[questions.OVERALL_CODE] = ChoiceField(
             questions.OVERALL_LABEL,
             choices=list(questions.LEVELS),
             required_message=_l("Vui lòng chọn mức độ hài lòng chung (câu 1)."),
-        ),
-    }
-    for question in questions.DETAILS:
-        assert not hasattr(BaseSurveyForm, question.code), question.code
-        attrs[question.code] = ChoiceField(question.label, choices=list(question.choices))
-    attrs[questions.REASONS_CODE] = MultiChoiceField(
-        _l("Nếu chưa hài lòng, vì sao?"), choices=list(questions.REASONS)
-    )
-    attrs["comment"] = SingleTextAreaField(
-        _l("Góp ý của Ông/Bà"), filters=[normalise_text], validators=[clean_text, comment_length]
-    )
-    attrs["phone"] = SingleStringField(
-        _l("Số điện thoại"), filters=[normalise_text], validators=[clean_text, phone_format]
-    )
-    attrs["consent"] = BooleanField(
-        _l("Tôi đồng ý để nhà trường dùng số điện thoại này chỉ để liên hệ về góp ý này.")
-    )
-    name = "SurveyForm" if token_csrf else "StaffSurveyForm"
+        )
+    if DETAILS in parts:
+        for question in questions.DETAILS:
+            assert not hasattr(BaseSurveyForm, question.code), question.code
+            attrs[question.code] = ChoiceField(question.label, choices=list(question.choices))
+    if REASONS in parts:
+        attrs[questions.REASONS_CODE] = MultiChoiceField(
+            _l("Nếu chưa hài lòng, vì sao?"), choices=list(questions.REASONS)
+        )
+    if COMMENT in parts:
+        attrs["comment"] = SingleTextAreaField(
+            _l("Góp ý của Ông/Bà"),
+            filters=[normalise_text],
+            validators=[clean_text, comment_length],
+        )
+    if CONTACT in parts:
+        attrs["phone"] = SingleStringField(
+            _l("Số điện thoại"), filters=[normalise_text], validators=[clean_text, phone_format]
+        )
+        attrs["consent"] = BooleanField(
+            _l("Tôi đồng ý để nhà trường dùng số điện thoại này chỉ để liên hệ về góp ý này.")
+        )
     return type(name, (BaseSurveyForm,), attrs)
 
 
-SurveyForm = make_survey_form(token_csrf=True)
-StaffSurveyForm = make_survey_form(token_csrf=False)
+# The parent's link: step 1 is the overall question alone; step 2 asks what fits it.
+SurveyForm = make_survey_form(parts=(OVERALL,))
+FollowUpForm = make_survey_form(parts=(REASONS, COMMENT, CONTACT), name="FollowUpForm")
+DetailsForm = make_survey_form(parts=(DETAILS, COMMENT), name="DetailsForm")
+SkipForm = make_survey_form(parts=(), name="SkipForm")  # "Bỏ qua": its CSRF token only
+# Staff channels (paper, kiosk): every question on one form.
+StaffSurveyForm = make_survey_form(token_csrf=False, name="StaffSurveyForm")
+
+
+def step_two_form(overall: str) -> type[BaseSurveyForm]:
+    """Step 2's form for the first answer: why and a call-back, or details and a suggestion."""
+    return DetailsForm if overall in questions.SATISFIED_VALUES else FollowUpForm
 
 
 class CodeForm(FlaskForm):

@@ -65,6 +65,8 @@ class Response(db.Model):
     minutes_after_return: Mapped[int | None]
     device_key: Mapped[str | None] = mapped_column(String(32))
     device_day_answers: Mapped[int | None]
+    # When the optional step 2 was sent or skipped (self-service links): it is taken once.
+    details_at: Mapped[datetime | None]
 
     dossier: Mapped[Dossier] = relationship()
     entered_by: Mapped[User | None] = relationship()

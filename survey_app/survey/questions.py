@@ -106,6 +106,13 @@ def needs_follow_up(overall: str, details: dict[str, str]) -> bool:
     return any(details.get(q.code) in q.negative for q in DETAILS)
 
 
-def is_serious(details: dict[str, str]) -> bool:
+# A dissatisfied parent answers step 2 with reasons, not details: the reason that names
+# extra fees / harassment is as serious as the detail question about them.
+SERIOUS_REASONS = ("extra_fees",)
+
+
+def is_serious(details: dict[str, str], reasons=()) -> bool:
     """Extra payments / harassment: serious whatever the overall answer."""
+    if any(reason in SERIOUS_REASONS for reason in reasons):
+        return True
     return any(q.serious and details.get(q.code) in q.negative for q in DETAILS)

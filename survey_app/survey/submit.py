@@ -20,7 +20,7 @@ from survey_app.extensions import db
 from survey_app.notify.mail import send_soon
 from survey_app.survey import provenance, questions
 from survey_app.survey.forms import BaseSurveyForm
-from survey_app.survey.models import Answer, Overall, Response, ResponseChannel
+from survey_app.survey.models import SELF_SERVICE, Answer, Overall, Response, ResponseChannel
 from survey_app.timeutil import utcnow
 
 # Core statements on the session's connection: compiled once, no unit of work per answer.
@@ -50,25 +50,27 @@ def store_response(
     """Store a validated form: the response's id, or None when the dossier already has an
     answer (the race lost).
 
-    The common answer is three INSERTs (response, its answers in one statement, the audit
-    row) and the COMMIT; a response that needs follow-up also opens its case and mail, whose
-    reads (due date, principals, the mail's text) come first, before the write lock.
+    The parent's link sends step 1 here (the overall answer alone, a form without the other
+    fields; step 2 is survey.details); staff channels send the whole form. The common answer
+    is three INSERTs (response, its answers in one statement, the audit row) and the COMMIT;
+    a response that needs follow-up also opens its case and mail, whose reads (due date,
+    principals, the mail's text) come first, before the write lock.
     """
     from survey_app.cases.routing import open_case, plan_case  # cases imports survey models
 
-    details = form.details()
+    details, reasons = form.details(), form.reasons_data()
     overall = Overall(form.overall.data)
-    phone = form.phone.data or None
-    consent = bool(form.consent.data)
+    phone = form.value("phone") or None
+    consent = bool(form.value("consent"))
     dossier_id, school_id = dossier.id, dossier.school_id
     now = utcnow()  # the answer's time, and its case's
-    answers = [*details.items(), *((questions.REASONS_CODE, v) for v in form.reasons_data())]
+    answers = [*details.items(), *((questions.REASONS_CODE, v) for v in reasons)]
     row = {
         "dossier_id": dossier_id,
         "school_id": school_id,
         "channel": channel,
         "overall": overall,
-        "comment": form.comment.data or None,
+        "comment": form.value("comment") or None,
         "contact_consent": bool(phone and consent),
         "contact_phone": phone if consent else None,
         "entered_by_id": entered_by.id if entered_by else None,
@@ -76,7 +78,16 @@ def store_response(
         "submitted_at": now,
         **provenance.of_answer(dossier, channel, now),
     }
-    case = plan_case(dossier, overall.value, details, row["comment"], now)
+    # The parent's link asks the rest on step 2: the principal's mail says it may follow.
+    case = plan_case(
+        dossier,
+        overall.value,
+        details,
+        row["comment"],
+        now,
+        reasons=reasons,
+        details_may_follow=channel in SELF_SERVICE,
+    )
     try:
         begin_writes()  # SQLite: the write lock from here to COMMIT only
         conn = db.session.connection()

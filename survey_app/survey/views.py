@@ -1,18 +1,18 @@
-"""The parent's survey: /s/<token> (status, form, answered, gone), /s (short code), thanks."""
+"""The parent's survey: /s/<token> (status, step 1, answered, gone), its step 2 at
+/s/<token>/more, the thank-you page, and /s (short code)."""
 
 from flask import get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import select
 
 from survey_app.database import reads_first
 from survey_app.dossiers.models import Dossier, DossierStatus
-from survey_app.extensions import csrf, db
+from survey_app.extensions import csrf
 from survey_app.security import bad_form_fields
-from survey_app.survey import bp, lookup, questions
-from survey_app.survey.forms import CodeForm, SurveyForm
-from survey_app.survey.models import Response, ResponseChannel
+from survey_app.survey import bp, details, lookup, questions
+from survey_app.survey.forms import BaseSurveyForm, CodeForm, SkipForm, SurveyForm, step_two_form
+from survey_app.survey.models import ResponseChannel
 from survey_app.survey.submit import can_answer, is_expired, store_response
 
 
@@ -54,19 +54,19 @@ def _answered(dossier: Dossier):
     page = loop_page(dossier)
     if page is not None:
         return page
-    return render_template("survey/answered.html", school=dossier.school), 409
+    return render_template("survey/answered.html", dossier=dossier), 409
 
 
-# The questions of a blank form are the same for every parent: rendered once per worker,
-# language and question version, not at every page view (~30 inputs through the macros).
-_blank_fields: dict[tuple[str, str], Markup] = {}
+# The fields of a blank form are the same for every parent: rendered once per worker,
+# language, question version and form (step 1, step 2 either way), not at every page view.
+_blank_fields: dict[tuple[str, str, str], Markup] = {}
 
 
-def _fields_html(form: SurveyForm) -> Markup:
-    render = get_template_attribute("survey/_fields.html", "survey_fields")
+def _fields_html(form: BaseSurveyForm) -> Markup:
+    render = get_template_attribute("survey/_fields.html", "parent_fields")
     if form.errors or any(field.data for field in form if field.name != "csrf_token"):
         return render(form, questions)
-    key = (str(get_locale()), questions.VERSION)
+    key = (str(get_locale()), questions.VERSION, type(form).__name__)
     if key not in _blank_fields:
         _blank_fields[key] = render(form, questions)
     return _blank_fields[key]
@@ -80,6 +80,21 @@ def _form_page(dossier: Dossier, form: SurveyForm, status: int = 200):
         dossier=dossier,
         action=_survey_url(dossier.token),
     ), status
+
+
+def _more_page(dossier: Dossier, answer: details.StepOne, form: BaseSurveyForm, status=200):
+    return render_template(
+        "survey/more.html",
+        form=form,
+        fields=_fields_html(form),
+        dossier=dossier,
+        satisfied=answer.overall in questions.SATISFIED_VALUES,
+        action=url_for("survey.more", token=dossier.token, lang=_lang()),
+    ), status
+
+
+def _thanks_url(token: str) -> str:
+    return url_for("survey.thanks", token=token, lang=_lang())
 
 
 bp.register_error_handler(429, lookup.too_many_page)
@@ -112,7 +127,49 @@ def survey(token: str):
     channel = ResponseChannel.CODE if _via() == "code" else ResponseChannel.QR
     if store_response(dossier, form, channel) is None:
         return _answered(dossier)
-    return redirect(url_for("survey.thanks", token=token, lang=_lang()), code=303)
+    return redirect(url_for("survey.more", token=token, lang=_lang()), code=303)
+
+
+@bp.route("/s/<token>/more", methods=["GET", "POST"])
+@reads_first  # SQLite: the write lock is taken by store_details, not by the lookups
+@csrf.exempt  # token-bound CSRF in the form, as on step 1
+def more(token: str):
+    """Step 2: optional, what fits the first answer, once, within the window after it."""
+    dossier = lookup.dossier_for_token(token)
+    if dossier is None:
+        return lookup.refuse("token", token, lambda: _gone(404))
+    answer = details.step_one(dossier)
+    if answer is None:  # no step 1 yet (or the dossier is not open for answers)
+        return redirect(url_for("survey.survey", token=token, lang=_lang()), code=303)
+    if not details.is_open(dossier, answer):
+        if request.method == "POST":
+            return _thanks_page(dossier, 409, closed=True)
+        return redirect(_thanks_url(token), code=303)
+
+    meta = {"csrf_context": dossier.token}
+    form = step_two_form(answer.overall)(meta=meta)
+    if request.method == "GET":
+        return _more_page(dossier, answer, form)
+    if "skip" in request.form:
+        skip = SkipForm(meta=meta)
+        if not skip.validate():
+            blank = step_two_form(answer.overall)(formdata=None, meta=meta)
+            blank.form_errors.extend(skip.csrf_token.errors)
+            return _more_page(dossier, answer, blank, 400)
+        form = None
+    else:
+        bad_bytes = bad_form_fields()
+        if not form.validate() or bad_bytes:
+            form.reject_bytes(bad_bytes)
+            return _more_page(dossier, answer, form, 400)
+    if not details.store_details(dossier, answer, form):
+        return _thanks_page(dossier, 409, closed=True)
+    return redirect(_thanks_url(token), code=303)
+
+
+def _thanks_page(dossier: Dossier, status: int = 200, closed: bool = False):
+    """The same page whatever was answered: a clerk holding the link learns nothing."""
+    return render_template("survey/thanks.html", dossier=dossier, closed=closed), status
 
 
 @bp.route("/s/<token>/thanks")
@@ -120,18 +177,9 @@ def thanks(token: str):
     dossier = lookup.dossier_for_token(token)
     if dossier is None:
         return lookup.refuse("token", token, lambda: _gone(404))
-    response = db.session.scalars(select(Response).where(Response.dossier_id == dossier.id)).first()
-    if response is None:
+    if not lookup.answered_at_lookup(dossier):
         return redirect(url_for("survey.survey", token=token, lang=_lang()), code=303)
-    from survey_app.cases.models import Case  # cases imports survey models
-
-    has_case = db.session.scalar(select(Case.id).where(Case.response_id == response.id))
-    return render_template(
-        "survey/thanks.html",
-        school=dossier.school,
-        has_case=has_case is not None,
-        called_back=response.contact_consent,
-    )
+    return _thanks_page(dossier)
 
 
 @bp.route("/s/", methods=["GET", "POST"])

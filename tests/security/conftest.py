@@ -47,6 +47,7 @@ class Side:
     fresh_dossier: Dossier  # returned, not answered: paper entry's form is live
     kiosk_dossier: Dossier  # returned, not answered: for the kiosk
     link_dossier: Dossier  # returned, not answered: for the parent's own link
+    more_dossier: Dossier  # step 1 answered "dissatisfied" on the link: step 2 is live
     open_dossier: Dossier  # received, not returned: return/withdraw forms are live
     late_dossier: Dossier  # returned late with an apology letter
     late_bare: Dossier  # returned late, no apology yet: the apology form is live
@@ -63,12 +64,18 @@ class World:
     clerk2_a: User  # a second clerk at A (paper entry by someone else than the handler)
 
 
-def _answer(client, dossier, **data) -> None:
-    page = client.get(f"/s/{dossier.token}")
-    assert page.status_code == 200, page.status_code
-    data = {"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data}
-    response = client.post(f"/s/{dossier.token}", data=data)
-    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+def _answer(client, dossier, overall: str, **more) -> None:
+    """The parent's two steps: `overall`, then step 2 with `more` when given."""
+    for url, data in ((f"/s/{dossier.token}", {"overall": overall}), (None, more)):
+        if url is None:
+            if not more:
+                return
+            url = f"/s/{dossier.token}/more"
+        page = client.get(url)
+        assert page.status_code == 200, page.status_code
+        data = {"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data}
+        response = client.post(url, data=data)
+        assert response.status_code == 303, response.get_data(as_text=True)[:300]
 
 
 def _side(app, make, code: str, prefix: str) -> Side:
@@ -88,6 +95,7 @@ def _side(app, make, code: str, prefix: str) -> Side:
     fresh_dossier = make.dossier(school=school, received_by_id=clerk.id, **returned)
     kiosk_dossier = make.dossier(school=school, **returned)
     link_dossier = make.dossier(school=school, **returned)
+    more_dossier = make.dossier(school=school, **returned)
     open_dossier = make.dossier(school=school, received_at=now - timedelta(days=1))
     late_dossier = make.dossier(
         school=school,
@@ -117,6 +125,7 @@ def _side(app, make, code: str, prefix: str) -> Side:
     phone = CONTACT_PHONE if code == "AAA" else "0911111111"
     _answer(client, case_dossier, overall="dissatisfied", comment=comment, phone=phone, consent="y")
     _answer(client, resolved_dossier, overall="dissatisfied", comment=f"Chờ lâu {code}")
+    _answer(client, more_dossier, overall="dissatisfied")
     suggestion = make.dossier(school=school, **returned)
     _answer(client, suggestion, overall="satisfied", comment=SUGGESTION + f" {code}")
 
@@ -141,6 +150,7 @@ def _side(app, make, code: str, prefix: str) -> Side:
         fresh_dossier=fresh_dossier,
         kiosk_dossier=kiosk_dossier,
         link_dossier=link_dossier,
+        more_dossier=more_dossier,
         open_dossier=open_dossier,
         late_dossier=late_dossier,
         late_bare=late_bare,
@@ -227,7 +237,11 @@ DOSSIER_FOR = {
     "survey.paper_entry": "fresh_dossier",
     "survey.kiosk_survey": "kiosk_dossier",
 }
-TOKEN_FOR = {"survey.survey": "link_dossier", "cases.loop": "resolved_dossier"}
+TOKEN_FOR = {
+    "survey.survey": "link_dossier",
+    "survey.more": "more_dossier",
+    "cases.loop": "resolved_dossier",
+}
 
 
 def args_for(world: World, endpoint: str, side: Side | None = None) -> dict[str, str]:
@@ -310,8 +324,9 @@ def valid_payloads(world: World, side: Side | None = None) -> dict[str, dict[str
         },
         "survey.paper_entry": {"overall": "satisfied", "comment": "Phiếu giấy"},
         "survey.kiosk_survey": {"overall": "satisfied", "comment": "Ki-ốt"},
-        "survey.survey": {
-            "overall": "dissatisfied",
+        "survey.survey": {"overall": "dissatisfied"},
+        "survey.more": {
+            "reasons": "long_wait",
             "comment": "Góp ý",
             "phone": "0901234567",
             "consent": "y",
@@ -347,7 +362,7 @@ TEXT_FIELDS = {
     "reports.settings_targets": ["report_due_dates"],
     "survey.paper_entry": ["comment"],
     "survey.kiosk_survey": ["comment"],
-    "survey.survey": ["comment", "phone"],
+    "survey.more": ["comment", "phone"],
     "cases.loop": ["comment"],
     "survey.enter_code": ["code"],
 }
@@ -357,8 +372,8 @@ POSTER = {
     "survey.paper_entry": "principal",  # not the clerk who received the dossier
     "survey.kiosk_survey": "clerk",
 }
-PUBLIC_POSTS = {"auth.login", "survey.survey", "cases.loop", "survey.enter_code"}
-TOKEN_BOUND = {"survey.survey", "cases.loop"}
+PUBLIC_POSTS = {"auth.login", "survey.survey", "survey.more", "cases.loop", "survey.enter_code"}
+TOKEN_BOUND = {"survey.survey", "survey.more", "cases.loop"}
 
 
 def page_token(client, url: str) -> str:

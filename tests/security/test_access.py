@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from survey_app.cases.models import Case
 from survey_app.dossiers.models import Dossier
 from survey_app.extensions import db
 from survey_app.reports.exports import FORMATS
@@ -73,8 +74,9 @@ def test_other_schools_staff_reach_nothing_of_school_a(app, world):
 
 def test_sequential_ids_and_codes_show_only_the_own_school(app, world):
     client, _token = login(app, world.b.principal)
-    own_cases = {world.b.case.id, world.b.resolved_case.id}
-    top = max(own_cases | {world.a.case.id, world.a.resolved_case.id}) + 3
+    own_cases = set(db.session.scalars(select(Case.id).where(Case.school_id == world.b.school.id)))
+    assert {world.b.case.id, world.b.resolved_case.id} <= own_cases
+    top = db.session.scalar(select(db.func.max(Case.id))) + 3
     for case_id in range(1, top):
         expected = 200 if case_id in own_cases else 404
         assert client.get(f"/cases/{case_id}").status_code == expected, case_id

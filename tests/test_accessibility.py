@@ -101,8 +101,15 @@ def test_the_parents_pages_at_phone_size(app, live_server, phone_js, make, axe_s
     page.click("button[type=submit]")  # nothing chosen: the error summary
     assert page.locator("[role=alert], .error-summary").count() > 0
     check(page, "survey form with errors", axe_source, seen)
-    page.check("input[name=overall][value=satisfied]")
+    page.check("input[name=overall][value=dissatisfied]")
     page.click("button[type=submit]")
+    page.wait_for_url("**/more**")
+    check(page, "survey step 2", axe_source, seen)
+    page.fill("input[name=phone]", "0901234567")  # no consent: the error summary
+    page.get_by_role("button", name="Gửi", exact=True).click()
+    assert page.locator("[role=alert]").count() > 0
+    check(page, "survey step 2 with errors", axe_source, seen)
+    page.get_by_role("button", name="Bỏ qua").first.click()
     page.wait_for_url("**/thanks**")
     check(page, "thanks", axe_source, seen)
     goto(page, f"{base}/s/{dossier.token}", 409)
@@ -130,7 +137,7 @@ def test_the_parents_pages_at_phone_size(app, live_server, phone_js, make, axe_s
     goto(page, f"{base}/s/{'Y' * 32}", 404)
     goto(page, f"{base}/s/{'X' * 32}", 429)
     check(page, "too many tries", axe_source, seen)
-    assert len(seen) == 10
+    assert len(seen) == 12
 
 
 def test_the_staff_pages_at_desktop_size(live_server, desktop_js, make, axe_source):

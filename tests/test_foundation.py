@@ -19,6 +19,7 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "survey.enter_code",
     "survey.survey",
+    "survey.more",
     "survey.thanks",
     "survey.loop",
     "cases.loop",

@@ -1,10 +1,11 @@
-"""B6 page weight: what Chromium loads for the parent's survey page, against 14,600 bytes.
+"""B6 page weight: what Chromium loads for the parent's survey pages, against 14,600 bytes.
 
 Serves the app (Werkzeug, in a thread) on a fresh SQLite database built by the migrations,
-seeds one returned dossier, loads /s/<token> in headless Chromium at 360×740 with
+seeds returned dossiers, loads /s/<token> (step 1) in headless Chromium at 360×740 with
 JavaScript off, records every request, and prints JSON: request count, raw bytes, gzipped
 bytes (`gzip.compress` of each body: Werkzeug does not compress, a proxy would) and the
-ratio to the initial congestion window (10 × 1,460 B).
+ratio to the initial congestion window (10 × 1,460 B). Then it answers step 1 (satisfied on
+one link, dissatisfied on another) and weighs each step 2, /s/<token>/more, the same way.
 
     .venv/bin/python -m bench.page_weight [--url http://host/s/<token>]
 """
@@ -13,9 +14,13 @@ import argparse
 import gzip
 import json
 import platform
+import re
 import sys
 import tempfile
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,8 +28,8 @@ CHROMIUM = "/usr/bin/chromium"
 INITIAL_WINDOW = 14_600  # 10 segments of 1,460 bytes (RFC 6928)
 
 
-def seeded_server(workdir: Path) -> tuple[object, str]:
-    """The app on a migrated SQLite database with one returned dossier; (server, url)."""
+def seeded_server(workdir: Path, links: int = 1) -> tuple[object, list[str]]:
+    """The app on a migrated SQLite database with `links` returned dossiers; (server, urls)."""
     from flask_migrate import upgrade
     from werkzeug.serving import make_server
 
@@ -48,25 +53,68 @@ def seeded_server(workdir: Path) -> tuple[object, str]:
         db.session.add(school)
         procedure = seed_procedures(school)[0]
         now = utcnow()
-        dossier = Dossier(
-            school=school,
-            procedure=procedure,
-            code="2026-000001",
-            student_name="Nguyễn Văn An",
-            intake_channel=IntakeChannel.COUNTER,
-            received_at=now - timedelta(days=5),
-            received_on=(now - timedelta(days=5)).date(),
-            due_date=now.date(),
-            returned_at=now - timedelta(hours=1),
-            status=DossierStatus.RETURNED,
-            token_expires_at=now + timedelta(days=30),
-        )
-        db.session.add(dossier)
+        dossiers = [
+            Dossier(
+                school=school,
+                procedure=procedure,
+                code=f"2026-{n:06d}",
+                student_name="Nguyễn Văn An",
+                intake_channel=IntakeChannel.COUNTER,
+                received_at=now - timedelta(days=5),
+                received_on=(now - timedelta(days=5)).date(),
+                due_date=now.date(),
+                returned_at=now - timedelta(hours=1),
+                status=DossierStatus.RETURNED,
+                token_expires_at=now + timedelta(days=30),
+            )
+            for n in range(1, links + 1)
+        ]
+        db.session.add_all(dossiers)
         db.session.commit()
-        token = dossier.token
+        tokens = [d.token for d in dossiers]
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}/s/{token}"
+    return server, [f"http://127.0.0.1:{server.server_port}/s/{t}" for t in tokens]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def answer_step_one(url: str, overall: str) -> str:
+    """Answer step 1 of the survey at `url` like a form post; the step-2 URL it leads to."""
+    html = urllib.request.urlopen(url, timeout=30).read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    body = urllib.parse.urlencode({"overall": overall, "csrf_token": token}).encode()
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        opener.open(url, data=body, timeout=30)
+    except urllib.error.HTTPError as error:  # the 303 to step 2
+        if error.code != 303:
+            raise
+        return urllib.parse.urljoin(url, error.headers["Location"])
+    raise RuntimeError("step 1 did not answer 303")
+
+
+def weigh_steps(urls: list[str]) -> dict:
+    """Step 1 on the first link; step 2 after a satisfied (second link) and a dissatisfied
+    (third link) answer. The step-1 figures at the top, as before; each step under `steps`."""
+    steps = {"step1": weigh(urls[0])}
+    for name, url, overall in (
+        ("step2_satisfied", urls[1], "satisfied"),
+        ("step2_dissatisfied", urls[2], "dissatisfied"),
+    ):
+        weight = weigh(answer_step_one(url, overall))
+        weight["measure"] = f"B6 page weight of GET /s/<token>/more after {overall}"
+        steps[name] = weight
+    result = dict(steps["step1"])
+    result["steps"] = {k: {f: v[f] for f in _SUMMARY} for k, v in steps.items()}
+    result["pass"] = all(step["pass"] for step in steps.values())
+    return result
+
+
+_SUMMARY = ("requests", "raw_bytes", "gzip_bytes", "header_bytes", "ratio", "pass")
 
 
 def weigh(url: str) -> dict:
@@ -92,9 +140,7 @@ def weigh(url: str) -> dict:
             sizes = request.sizes()
             records.append(
                 {
-                    "url": request.url.split("/s/")[0] + "/s/<token>"
-                    if "/s/" in request.url
-                    else request.url,
+                    "url": re.sub(r"/s/[^/?]+", "/s/<token>", request.url),
                     "status": response.status if response else None,
                     "type": request.resource_type,
                     "body_bytes": len(body),
@@ -136,9 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         result = weigh(args.url)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            server, url = seeded_server(Path(tmp))
+            server, urls = seeded_server(Path(tmp), links=3)
             try:
-                result = weigh(url)
+                result = weigh_steps(urls)
             finally:
                 server.shutdown()
     print(json.dumps(result, indent=2, ensure_ascii=False))

@@ -45,11 +45,12 @@ def b6(s: Site) -> dict:
     """B6 (bench/page_weight.py) against this run's gunicorn, for one fresh survey link."""
     from survey_app.timeutil import utcnow
 
-    token = seed_tokens(s.app, s.base, 1, utcnow() - timedelta(hours=1), "PW")[0]
-    weight = page_weight.weigh(f"{s.server.url}/s/{token}")
+    tokens = seed_tokens(s.app, s.base, 3, utcnow() - timedelta(hours=1), "PW")
+    weight = page_weight.weigh_steps([f"{s.server.url}/s/{token}" for token in tokens])
     statuses = [r["status"] for r in weight["detail"]]
     if statuses[:1] != [200]:
         raise Disturbed(f"the survey page answered {statuses}")
+    worst = max(weight["steps"].values(), key=lambda step: step["ratio"])
     return {
         "benchmark": "B6",
         "db": s.db.kind,
@@ -60,8 +61,9 @@ def b6(s: Site) -> dict:
         "ratio": weight["ratio"],
         "ratio_min": None,
         "ratio_max": None,
-        "threshold": "≤ 1 and 1 request",
-        "pass": weight["ratio"] <= 1.0 and weight["requests"] == 1,
+        "threshold": "≤ 1 and 1 request, each step",
+        "pass": weight["pass"] and worst["ratio"] <= 1.0,
+        "steps": weight["steps"],
         "requests": weight["requests"],
         "raw_bytes": weight["raw_bytes"],
         "gzip_bytes": weight["gzip_bytes"],

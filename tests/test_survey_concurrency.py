@@ -79,3 +79,29 @@ def test_concurrent_submissions_store_exactly_one(live_server, make, monkeypatch
     # The winner's case and mail, and nothing half-written by the losers.
     assert db.session.scalar(select(func.count(Case.id))) == 1
     assert db.session.scalar(select(func.count(Outbox.id))) == 1
+
+
+def test_concurrent_step_two_is_taken_once(live_server, make):
+    """Step 2's atomic UPDATE ... WHERE details_at IS NULL: one send wins, the rest are 409,
+    one set of answers, one mail for the case's update."""
+    make.user("principal", username="hieutruong", email="ht@school.test")
+    dossier = returned_dossier(make)
+    token = dossier.token
+    db.session.commit()
+    status, html = _request(live_server.url, "GET", f"/s/{token}")
+    csrf = csrf_token_from(html)
+    step_one = urlencode({"overall": "dissatisfied", "csrf_token": csrf})
+    assert _request(live_server.url, "POST", f"/s/{token}", step_one)[0] == 303
+    body = urlencode(
+        {"reasons": "long_wait", "comment": "Chờ quá lâu", "csrf_token": csrf}, doseq=True
+    )
+    statuses = _race(live_server, f"/s/{token}/more", body)
+
+    assert statuses.count(303) == 1, statuses
+    assert statuses.count(409) == THREADS - 1, statuses
+    db.session.rollback()
+    db.session.expire_all()
+    row = db.session.scalars(select(Response)).one()
+    assert row.comment == "Chờ quá lâu" and [a.value for a in row.answers] == ["long_wait"]
+    assert db.session.scalar(select(func.count(Case.id))) == 1
+    assert db.session.scalar(select(func.count(Outbox.id))) == 2  # step 1's and step 2's

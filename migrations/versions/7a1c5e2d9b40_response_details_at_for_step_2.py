@@ -1,7 +1,7 @@
 """response.details_at: when the survey's optional step 2 was sent or skipped
 
 Revision ID: 7a1c5e2d9b40
-Revises: dd24a3593ace
+Revises: a4c7e2d91f05
 Create Date: 2026-12-04 10:30:00.000000
 
 The parent's survey is two steps: step 1 stores the response, step 2 (details, reasons,
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "7a1c5e2d9b40"
-down_revision = "dd24a3593ace"
+down_revision = "a4c7e2d91f05"
 branch_labels = None
 depends_on = None
 

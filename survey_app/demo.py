@@ -40,7 +40,7 @@ WEIGHTS = {
     "XAC-NHAN-HS": 40,
     "BAN-SAO-VB": 18,
     "CHUYEN-TRUONG": 12,
-    "MIEN-GIAM-HP": 10,
+    "HO-TRO-CPHT": 10,
     "HO-SO-HOC-BA": 8,
     "CHINH-SUA-VB": 5,
     "XIN-HOC-LAI": 4,
@@ -118,7 +118,10 @@ def demo(schools, years, per_day, seed):
         db.session.add(
             User(
                 username="phong",
-                full_name="Phòng Giáo dục và Đào tạo",
+                # Since 1/7/2025 a ward's People's Committee runs its schools through its
+                # Culture and Society Office (Decree 150/2025/NĐ-CP); the districts' education
+                # offices (the plan's "Phòng GD&ĐT Quận 8") are gone.
+                full_name="Phòng Văn hóa - Xã hội phường Chánh Hưng",
                 role=Role.OFFICE,
                 password_hash=password_hash,
             )
@@ -138,7 +141,10 @@ def _school(code: str, n: int, password_hash: str) -> tuple[School, list[User]]:
         code=code,
         name=f"Trường THCS Demo {suffix}".strip(),
         address="Phường Chánh Hưng, TP. Hồ Chí Minh",
-        authority="Sở Giáo dục và Đào tạo TP. Hồ Chí Minh",
+        # The parent body on the letterhead: a public lower-secondary school answers to its
+        # ward People's Committee since 1/7/2025 (District 8 became Chánh Hưng, Bình Đông and
+        # Phú Định wards); the city's Department of Education guides it professionally.
+        authority="Ủy ban nhân dân phường Chánh Hưng",
     )
     db.session.add(school)
     seed_procedures(school)

@@ -87,7 +87,7 @@ def states(make):
     cal = WorkCalendar(make.school().id)
     now = to_local(utcnow()).replace(tzinfo=None)
     long_ago = now - timedelta(days=40)
-    other_proc = make.procedure(code="MIEN-GIAM-HP")
+    other_proc = make.procedure(code="HO-TRO-CPHT")
     rows = {
         "late": make.dossier(
             code="S-LATE",

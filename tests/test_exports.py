@@ -161,7 +161,7 @@ def test_xlsx_cells_are_dates_numbers_and_labels_a_school_can_hand_in(client, au
     assert late["Hạn trả"].number_format == "dd/mm/yyyy"
     assert late["Thư xin lỗi lúc"].value == datetime(2020, 1, 10, 9)
     assert late["Thủ tục"].value == "Cấp giấy xác nhận học sinh đang học tại trường"
-    assert late["Kênh tiếp nhận"].value == "Trực tuyến mức độ 3"
+    assert late["Kênh tiếp nhận"].value == "Trực tuyến một phần"
     assert late["Trạng thái"].value == "Đã trả kết quả"
     assert dossiers[january.d["open"].code]["Trạng thái"].value == "Đang giải quyết"
     assert dossiers[january.d["open"].code]["Trả kết quả lúc"].value == "—"

@@ -61,7 +61,7 @@ def test_principal_dashboard_shows_targets_cases_and_next_report(client, auth, m
         "Tỷ lệ khảo sát",
         "Tỷ lệ hài lòng",
         "Tỷ lệ giải quyết đúng hạn",
-        "Tỷ lệ hồ sơ trực tuyến mức độ 4",
+        "Tỷ lệ hồ sơ trực tuyến toàn trình",
         "Phản ánh quá hạn xử lý",
         "Báo cáo sắp đến hạn",
         "≥ 90%",

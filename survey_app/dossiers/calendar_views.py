@@ -82,7 +82,7 @@ def add_calendar_day():
             )
         ).first()
         if taken:
-            form.day.errors.append(_("Ngày này đã có trong lịch; hãy xoá dòng cũ trước."))
+            form.day.errors.append(_("Ngày này đã có trong lịch; hãy xóa dòng cũ trước."))
         elif kind is DayKind.WORK and default_working:
             form.day.errors.append(_("Ngày này vốn đã là ngày làm việc."))
         elif kind is DayKind.OFF and not default_working:
@@ -112,5 +112,5 @@ def delete_calendar_day(day_id):
     audit("delete", "calendar_day", row.id, day=row.day.isoformat(), kind=row.kind.value)
     db.session.delete(row)
     db.session.commit()
-    flash(_("Đã xoá ngày %(day)s khỏi lịch.", day=row.day.strftime("%d/%m/%Y")), "success")
+    flash(_("Đã xóa ngày %(day)s khỏi lịch.", day=row.day.strftime("%d/%m/%Y")), "success")
     return redirect(url_for("dossiers.calendar", year=year), 303)

@@ -163,7 +163,7 @@ class ProcedureForm(FlaskForm):
     )
     online_level = SelectField(
         _l("Dịch vụ công trực tuyến"),
-        choices=[("", _l("Không")), ("3", _l("Mức độ 3")), ("4", _l("Mức độ 4"))],
+        choices=[("", _l("Không")), ("3", _l("Một phần")), ("4", _l("Toàn trình"))],
         default="",
     )
     active = BooleanField(_l("Đang áp dụng"), default=True)

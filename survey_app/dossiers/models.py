@@ -29,8 +29,10 @@ def new_short_code() -> str:
 class IntakeChannel(LabelledEnum):
     COUNTER = "counter", _l("Trực tiếp tại bộ phận một cửa")
     POSTAL = "postal", _l("Qua bưu chính")
-    ONLINE_L3 = "online_l3", _l("Trực tuyến mức độ 3")
-    ONLINE_L4 = "online_l4", _l("Trực tuyến mức độ 4")
+    # Decree 42/2022/NĐ-CP art. 11: "một phần" and "toàn trình" replace the old levels 3 and 4
+    # (the stored values keep the plan's names).
+    ONLINE_L3 = "online_l3", _l("Trực tuyến một phần")
+    ONLINE_L4 = "online_l4", _l("Trực tuyến toàn trình")
 
 
 class ReturnChannel(LabelledEnum):

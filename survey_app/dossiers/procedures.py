@@ -1,4 +1,12 @@
-"""The usual administrative procedures of a school's one-stop desk (editable per school)."""
+"""The usual administrative procedures of a school's one-stop desk (editable per school).
+
+Checked against the rules of 2026 (docs/procedures.md gives the sources and what could not be
+verified): public tuition is free from school year 2025–2026 (Resolution 217/2025/QH15), so a
+public school has no tuition-exemption procedure left, only the support for learning costs;
+the amended Education Law (passed 10/12/2025, in force 1/1/2026) ends the lower-secondary
+diploma — a new graduate's completion is confirmed in the school record — so the diploma
+procedures serve the diplomas issued before 2026.
+"""
 
 from survey_app.dossiers.models import Procedure
 from survey_app.extensions import db
@@ -14,15 +22,15 @@ USUAL_PROCEDURES = (
     ),
     (
         "BAN-SAO-VB",
-        "Cấp bản sao văn bằng, chứng chỉ từ sổ gốc",
-        "Certified copy of a diploma from the master register",
+        "Cấp bản sao văn bằng, chứng chỉ từ sổ gốc (bằng cấp trước năm 2026)",
+        "Certified copy of a diploma from the master register (issued before 2026)",
         1,
         4,
     ),
     (
         "CHINH-SUA-VB",
-        "Chỉnh sửa nội dung văn bằng, chứng chỉ",
-        "Correction of a diploma or certificate",
+        "Chỉnh sửa nội dung văn bằng, chứng chỉ (bằng cấp trước năm 2026)",
+        "Correction of a diploma or certificate (issued before 2026)",
         5,
         3,
     ),
@@ -34,9 +42,9 @@ USUAL_PROCEDURES = (
         4,
     ),
     (
-        "MIEN-GIAM-HP",
-        "Xét, duyệt miễn, giảm học phí, hỗ trợ chi phí học tập",
-        "Tuition exemption or reduction",
+        "HO-TRO-CPHT",
+        "Xét, duyệt hỗ trợ chi phí học tập",
+        "Support for learning costs",
         10,
         3,
     ),

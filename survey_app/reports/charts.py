@@ -37,7 +37,7 @@ def captions() -> list[tuple[str, str]]:
         ("trend", _("Tỷ lệ khảo sát và tỷ lệ hài lòng 12 tháng, so với chỉ tiêu")),
         ("ontime", _("Tình hình giải quyết hồ sơ trong kỳ")),
         ("overall", _("Mức độ hài lòng chung")),
-        ("negatives", _("Tỷ lệ trả lời tiêu cực theo từng nội dung")),
+        ("negatives", _("Tỷ lệ ý kiến chưa hài lòng theo từng nội dung")),
     ]
 
 
@@ -144,7 +144,7 @@ def negatives_data(school_id, period):
         tuple(str(a.question.short) for a in aspects),
         tuple(a.negative / a.answered if a.answered else None for a in aspects),
         tuple(a.answered for a in aspects),
-        _("Tỷ lệ trả lời tiêu cực"),
+        _("Tỷ lệ ý kiến chưa hài lòng"),
     )
 
 

@@ -29,13 +29,13 @@ INDICATORS = (
     Indicator("coverage", _l("Tỷ lệ khảo sát"), "target.coverage", ">=", _l("Khảo sát")),
     Indicator("satisfaction", _l("Tỷ lệ hài lòng"), "target.satisfaction", ">", _l("Hài lòng")),
     Indicator("on_time", _l("Tỷ lệ giải quyết đúng hạn"), "target.on_time", ">", _l("Đúng hạn")),
-    Indicator("online", _l("Tỷ lệ hồ sơ trực tuyến mức độ 3, 4")),
+    Indicator("online", _l("Tỷ lệ hồ sơ trực tuyến (toàn trình và một phần)")),
     Indicator(
         "online_l4",
-        _l("Tỷ lệ hồ sơ trực tuyến mức độ 4"),
+        _l("Tỷ lệ hồ sơ trực tuyến toàn trình"),
         "target.online_l4",
         ">",
-        _l("Trực tuyến mức 4"),
+        _l("Trực tuyến toàn trình"),
     ),
     Indicator(
         "apology",

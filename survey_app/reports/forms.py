@@ -32,7 +32,7 @@ class TargetsForm(FlaskForm):
     coverage = _percent(_l("Tỷ lệ khảo sát tối thiểu (%)"))
     satisfaction = _percent(_l("Tỷ lệ hài lòng phải trên (%)"))
     on_time = _percent(_l("Tỷ lệ đúng hạn phải trên (%)"))
-    online_l4 = _percent(_l("Tỷ lệ trực tuyến mức độ 4 phải trên (%)"))
+    online_l4 = _percent(_l("Tỷ lệ hồ sơ trực tuyến toàn trình phải trên (%)"))
     apology = _percent(_l("Tỷ lệ hồ sơ trễ hạn có thư xin lỗi tối thiểu (%)"))
     report_due_dates = StringField(
         _l("Hạn nộp báo cáo (ngày/tháng, cách nhau bởi dấu phẩy)"),

@@ -512,3 +512,56 @@ def provenance(school_id: int | None, period: Period, group: str | None = None) 
     if not keys:
         out.setdefault(None, Provenance())
     return out
+
+
+# --- the national index (Decision 766/QĐ-TTg, 23/6/2022), beside the plan's figures -------
+
+
+@dataclass
+class National:
+    """Counts for the indicators of Decision 766/QĐ-TTg that a school desk can compute.
+
+    `dossiers` are those received in the period; `not_satisfied` those of them with a
+    "Không hài lòng" answer, a follow-up case (a complaint), or past their due date
+    (returned after it, or still open after it). The online counts are over the dossiers of
+    the procedures offered online (docs/figures.md, "online share"; Decree 42/2022/NĐ-CP
+    names the two kinds). docs/figures-national.md has the definitions and what the
+    Decision's text did not let us verify.
+    """
+
+    dossiers: int = 0
+    not_satisfied: int = 0
+    offered_online: int = 0
+    online_of_offered: int = 0
+    full_online_of_offered: int = 0
+
+
+def national(school_id: int | None, period: Period, today: date | None = None) -> National:
+    a, b = period.bounds_utc
+    d, r = Dossier, Response
+    overdue = or_(
+        local_date(d.returned_at) > d.due_date,
+        and_(
+            d.returned_at.is_(None),
+            d.status == DossierStatus.RECEIVED,
+            d.due_date < past_due_threshold(period, today),
+        ),
+    )
+    online = d.intake_channel.in_((IntakeChannel.ONLINE_L3, IntakeChannel.ONLINE_L4))
+    offered = Procedure.online_level.is_not(None)
+    columns = {
+        "dossiers": func.count(d.id),
+        "not_satisfied": _n(or_(r.overall == Overall.DISSATISFIED, Case.id.is_not(None), overdue)),
+        "offered_online": _n(offered),
+        "online_of_offered": _n(and_(offered, online)),
+        "full_online_of_offered": _n(and_(offered, d.intake_channel == IntakeChannel.ONLINE_L4)),
+    }
+    row = db.session.execute(
+        select(*(c.label(k) for k, c in columns.items()))
+        .select_from(d)
+        .join(Procedure, Procedure.id == d.procedure_id)
+        .outerjoin(r, r.dossier_id == d.id)
+        .outerjoin(Case, Case.response_id == r.id)
+        .where(_scope(d.school_id, school_id), d.received_at >= a, d.received_at < b)
+    ).one()
+    return National(**row._asdict())

@@ -124,8 +124,8 @@ def onestop_table(figures: F.Figures) -> Table:
         [_("Tiếp nhận mới trong kỳ"), i.received],
         [_("– trực tiếp tại bộ phận một cửa"), i.counter],
         [_("– qua bưu chính"), i.postal],
-        [_("– trực tuyến mức độ 3"), i.online_l3],
-        [_("– trực tuyến mức độ 4"), i.online_l4],
+        [_("– trực tuyến một phần"), i.online_l3],
+        [_("– trực tuyến toàn trình"), i.online_l4],
         [_("Đã giải quyết (trả kết quả)"), r.returned],
         [_("– trước hạn"), r.early],
         [_("– đúng hạn"), r.on_time],
@@ -156,7 +156,7 @@ def aspects_table(figures: F.Figures) -> Table:
     return Table(
         "aspects",
         _("Kết quả theo từng nội dung"),
-        [_("Nội dung"), _("Trả lời"), _("Số trả lời"), _("Tỷ lệ tiêu cực")],
+        [_("Nội dung"), _("Trả lời"), _("Số trả lời"), _("Tỷ lệ ý kiến chưa hài lòng")],
         rows,
         [TEXT, TEXT, INT, PCT],
         sheet=_("Theo nội dung"),
@@ -226,7 +226,7 @@ def breakdown_table(rows: list[F.BreakdownRow], group: str) -> Table:
             _("Tỷ lệ hài lòng"),
             _("Đã trả kết quả"),
             _("Tỷ lệ đúng hạn"),
-            _("Trực tuyến mức độ 4"),
+            _("Trực tuyến toàn trình"),
             _("Tự đánh giá"),
         ],
         out,
@@ -280,6 +280,7 @@ def build(
         reasons_table(figures),
         cases_table(figures),
         provenance_table(school_id, period),
+        national_table(queries.national(school_id, period, today)),
         breakdown_table(F.breakdown(school_id, period, "procedure"), "procedure"),
     ]
     if len(period.months()) > 1:
@@ -377,4 +378,33 @@ def provenance_clerk_table(school_id: int, period: Period) -> Table:
         [TEXT, TEXT, INT, INT, PCT, PCT, PCT, INT, INT],
         note=_("Ô có dưới %(n)d phiếu tự đánh giá hiển thị “—”.", n=n),
         sheet=_("Hỗ trợ theo cán bộ"),
+
+
+def national_table(n: queries.National) -> Table:
+    """Decision 766/QĐ-TTg's indicators beside the plan's own (docs/figures-national.md)."""
+    rows = [
+        [
+            _("Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC (Quyết định 766/QĐ-TTg)"),
+            *rate_cells(Rate.of(n.dossiers - n.not_satisfied, n.dossiers)),
+        ],
+        [
+            _("Tỷ lệ hồ sơ trực tuyến trên các thủ tục có cung cấp trực tuyến"),
+            *rate_cells(Rate.of(n.online_of_offered, n.offered_online)),
+        ],
+        [
+            _("– trong đó trực tuyến toàn trình"),
+            *rate_cells(Rate.of(n.full_online_of_offered, n.offered_online)),
+        ],
+    ]
+    return Table(
+        "national",
+        _("Chỉ số theo Bộ chỉ số phục vụ người dân (Quyết định 766/QĐ-TTg)"),
+        [_("Chỉ số"), *rate_headers()],
+        rows,
+        [TEXT, PCT, INT, INT, PCT, PCT],
+        sheet=_("Chỉ số QĐ 766"),
+        note=_(
+            "Hài lòng theo Quyết định 766/QĐ-TTg: (hồ sơ tiếp nhận − hồ sơ có ý kiến không hài"
+            " lòng, có phản ánh, kiến nghị hoặc quá hạn) / hồ sơ tiếp nhận."
+        ),
     )

@@ -28,7 +28,14 @@ from survey_app.reports.stats import DASH, pct
 from survey_app.reports.tables import NUM, PCT, Report, Table, build
 from survey_app.reports.word import write_docx
 
-SUMMARY_ONLY = {"summary", "counts", "onestop", "cases", "filed"}  # small: summary sheet only
+SUMMARY_ONLY = {
+    "summary",
+    "counts",
+    "onestop",
+    "cases",
+    "filed",
+    "national",
+}  # small: summary sheet only
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")  # what Excel refuses in a sheet name

@@ -402,7 +402,6 @@ def national_table(n: queries.National) -> Table:
         [_("Chỉ số"), *rate_headers()],
         rows,
         [TEXT, PCT, INT, INT, PCT, PCT],
-        sheet=_("Chỉ số QĐ 766"),
         note=_(
             "Hài lòng theo Quyết định 766/QĐ-TTg: (hồ sơ tiếp nhận − hồ sơ có ý kiến không hài"
             " lòng, có phản ánh, kiến nghị hoặc quá hạn) / hồ sơ tiếp nhận."

@@ -119,3 +119,44 @@ def test_slip_pdf_keeps_a6_page_and_a_readable_qr(browser, live_server, make, tm
     corners = barcodes[0].position
     symbol_mm = abs(corners.top_right.x - corners.top_left.x) / dpi * 25.4
     assert symbol_mm >= 25, symbol_mm
+
+
+@pytest.mark.parametrize(("layout", "size_mm"), [("a5", (148, 210)), ("a4", (210, 297))])
+def test_receipt_prints_on_one_page_with_the_office_hours_note(
+    browser, live_server, make, tmp_path, layout, size_mm
+):
+    """The receipt of a dossier received after closing: one page of the paper, its QR
+    readable, the note saying it counts from the next opening."""
+    user = make.user("clerk")
+    dossier = make.dossier(
+        received_at=datetime(2026, 1, 9, 17, 30),  # Friday after closing; Sat 10/1 is worked
+        procedure=make.procedure(code="CHUYEN-TRUONG"),
+        received_by_id=user.id,
+    )
+    db.session.commit()
+    context, page = _print_page(browser, live_server, user, size_mm[0])
+    try:
+        page.goto(f"{live_server.url}/dossiers/{dossier.code}/receipt?layout={layout}")
+        text = page.inner_text("body")
+        pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    finally:
+        context.close()
+    assert "được tính là nhận lúc 07 giờ 30 phút, ngày 10/01/2026" in text
+    assert "ngày 14/01/2026" in text  # Saturday 10/1 not counted, then 12, 13, 14
+    path = tmp_path / f"receipt-{layout}.pdf"
+    path.write_bytes(pdf)
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == size_mm
+    png = tmp_path / f"receipt-{layout}"
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-singlefile", str(path), str(png)],
+        check=True,
+        timeout=60,
+    )
+    assert _decode((tmp_path / f"receipt-{layout}.png").read_bytes()) == [
+        f"{live_server.url}/s/{dossier.token}"
+    ]

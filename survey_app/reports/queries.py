@@ -523,7 +523,7 @@ class National:
 
     `dossiers` are those received in the period; `not_satisfied` those of them with a
     "Không hài lòng" answer, a follow-up case (a complaint), or past their due date
-    (returned after it, or still open after it). The online counts are over the dossiers of
+    (resolved after it, or still open after it). The online counts are over the dossiers of
     the procedures offered online (docs/figures.md, "online share"; Decree 42/2022/NĐ-CP
     names the two kinds). docs/figures-national.md has the definitions and what the
     Decision's text did not let us verify.
@@ -540,9 +540,9 @@ def national(school_id: int | None, period: Period, today: date | None = None) -
     a, b = period.bounds_utc
     d, r = Dossier, Response
     overdue = or_(
-        local_date(d.returned_at) > d.due_date,
+        d.is_late,  # resolved (result ready, else returned) after the due date
         and_(
-            d.returned_at.is_(None),
+            d.resolved_at.is_(None),
             d.status == DossierStatus.RECEIVED,
             d.due_date < past_due_threshold(period, today),
         ),

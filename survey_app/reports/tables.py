@@ -378,6 +378,7 @@ def provenance_clerk_table(school_id: int, period: Period) -> Table:
         [TEXT, TEXT, INT, INT, PCT, PCT, PCT, INT, INT],
         note=_("Ô có dưới %(n)d phiếu tự đánh giá hiển thị “—”.", n=n),
         sheet=_("Hỗ trợ theo cán bộ"),
+    )
 
 
 def national_table(n: queries.National) -> Table:

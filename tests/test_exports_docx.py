@@ -13,7 +13,7 @@ from survey_app.reports import exports, tables
 from tests.test_exports import export, pdf_text
 from tests.test_figures import AFTER, HOSTILE, JAN, make_january
 
-SHOWN = ("counts", "onestop", "aspects", "reasons", "cases", "by_procedure")
+SHOWN = ("counts", "onestop", "aspects", "reasons", "cases", "provenance", "by_procedure")
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_docx_has_the_decree_30_layout_and_every_figure_of_the_pdf(client, auth,
     # numbered sections, in order, and the narrative the principal edits
     headings = [p for p in paragraphs if re.match(r"[IVX]+\. ", p) and p == p.upper()]
     romans = [h.split(".")[0] for h in headings]
-    assert romans == ["I", "II", "III", "IV", "V", "VI", "VII", "VIII"][: len(romans)]
+    assert romans == ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"][: len(romans)]
     assert len(headings) >= 7 and headings[0] == "I. TÌNH HÌNH CHUNG"
     assert "tiếp nhận 7 hồ sơ" in text and "tỷ lệ hài lòng 75,0%" in text
     assert any(p.startswith("[Hiệu trưởng bổ sung") for p in paragraphs)

@@ -224,6 +224,8 @@ def _sections(report: Report) -> list[tuple[str, list]]:
     out.append((_("Biểu đồ"), [("chart", name, caption) for name, caption in charts.captions()]))
     out.append((_("Ý kiến của phụ huynh"), [t["aspects"], t["reasons"]]))
     out.append((t["cases"].title, [t["cases"]]))
+    if "provenance" in t:  # self-service, assisted, looking assisted: no clerk named
+        out.append((t["provenance"].title, [t["provenance"]]))
     # Never the per-clerk table: the signed report goes to the office.
     for name in ("by_procedure", "by_month", "by_school"):
         if name in t:

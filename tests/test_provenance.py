@@ -14,7 +14,7 @@ from sqlalchemy import select
 from survey_app.audit import Audit
 from survey_app.extensions import db
 from survey_app.reports import exports, periods, queries
-from survey_app.rules import set_rule
+from survey_app.rules import get_rule, set_rule
 from survey_app.survey.models import Response
 from survey_app.survey.provenance import (
     device_key,
@@ -329,3 +329,63 @@ def test_forget_devices_cuts_at_a_local_midnight(app, make):
     db.session.commit()
     db.session.expire_all()
     assert [r.device_key for r in rows] == [None, None, "e" * 32, "e" * 32]
+
+
+# --- the principal sets the desk networks and thresholds (dated rules) -----------------
+
+
+def _settings_post(client, **data):
+    page = client.get("/settings/desk-networks")
+    assert page.status_code == 200
+    data.setdefault("csrf_token", csrf_token_from(page.get_data(as_text=True)))
+    return client.post("/settings/desk-networks", data=data)
+
+
+def test_the_principal_sets_the_desk_networks_from_a_day_on(client, auth, make):
+    principal = auth.login("principal")
+    school_id = principal.school_id
+    tomorrow = local_today() + timedelta(days=1)
+    response = _settings_post(
+        client,
+        networks="203.0.113.7/24\r\n2001:db8:1:2::/64",
+        minutes="10",
+        device_answers="4",
+        effective_from=tomorrow.isoformat(),
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert get_rule("desk_networks", school_id, tomorrow) == ["2001:db8:1:2::/64", DESK]
+    assert get_rule("desk_networks", school_id, local_today()) == []  # dated: not yet
+    assert get_rule("assisted_minutes", school_id, tomorrow) == 10
+    assert get_rule("assisted_device_answers", school_id, tomorrow) == 4
+    keys = db.session.scalars(select(Audit.detail).where(Audit.action == "set_rule")).all()
+    assert len(keys) == 3
+    page = client.get("/settings/desk-networks").get_data(as_text=True)
+    assert "2001:db8:1:2::/64, 203.0.113.0/24" in page  # the history
+
+
+@pytest.mark.parametrize(
+    "networks", ["203.0.113.0/33", "not a network", "203.0.113.0/24\x00", "1.2.3.4/24; x"]
+)
+def test_a_bad_network_is_a_400_and_stores_nothing(client, auth, networks):
+    auth.login("principal")
+    response = _settings_post(
+        client,
+        networks=networks,
+        minutes="15",
+        device_answers="3",
+        effective_from=local_today().isoformat(),
+    )
+    assert response.status_code == 400
+    assert "Dải địa chỉ không hợp lệ" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalars(select(Audit).where(Audit.action == "set_rule")).first() is None
+
+
+def test_only_the_principal_sets_the_desk_networks(client, auth, make):
+    auth.login("clerk")
+    assert client.get("/settings/desk-networks").status_code == 403
+    assert client.post("/settings/desk-networks", data={}).status_code in (400, 403)
+    auth.logout()
+    auth.login("office")
+    assert client.get("/settings/desk-networks").status_code == 403

@@ -22,6 +22,9 @@ from survey_app.timeutil import local_today, period_bounds_utc, to_local
 RECEIPT_LAYOUTS = ("a5", "a4", "80mm")
 SLIP_LAYOUTS = ("a6", "80mm")
 SLIPS_PER_SHEET = 8
+# A day's slips come 80 to a page (10 A4 sheets): a day of 4,000 returns is 50 pages of a
+# fraction of a second each, never one response that outlasts the worker timeout.
+SLIPS_PER_PAGE = 10 * SLIPS_PER_SHEET
 
 
 def _layout(allowed: tuple[str, ...]) -> str:
@@ -88,7 +91,7 @@ def slips():
     except ParseError as error:
         abort(400, str(error))
     start, end = period_bounds_utc(day, day + timedelta(days=1))
-    dossiers = db.session.scalars(
+    query = (
         select(Dossier)
         .options(joinedload(Dossier.school))
         .where(
@@ -97,16 +100,18 @@ def slips():
             Dossier.returned_at >= start,
             Dossier.returned_at < end,
         )
-        .order_by(Dossier.returned_at, Dossier.code)
-    ).all()
-    slips = [slip_context(d) for d in dossiers]
+        .order_by(Dossier.returned_at, Dossier.code, Dossier.id)
+    )
+    page = db.paginate(query, per_page=SLIPS_PER_PAGE, max_per_page=SLIPS_PER_PAGE, error_out=False)
+    slips = [slip_context(d) for d in page.items]
     sheets = [slips[i : i + SLIPS_PER_SHEET] for i in range(0, len(slips), SLIPS_PER_SHEET)]
     return render_template(
         "dossiers/slips.html",
         day=day,
         sheets=sheets,
         school=current_user.school,
-        count=len(slips),
+        count=page.total,
+        page=page,
         layout="sheet8",
     )
 

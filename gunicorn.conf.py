@@ -8,12 +8,41 @@ environment; gunicorn also honours GUNICORN_CMD_ARGS.
 import multiprocessing
 import os
 
+# Test knob, read before .env so a settings file cannot set it: the fault-injection tests
+# serve the development config (with its fault hooks) through this same file.
+_NON_PRODUCTION_ALLOWED = os.environ.get("HL_NON_PRODUCTION_SERVER") == "1"
+
 try:  # the same .env the `flask` command reads, when started by hand or by the entrypoint
     from dotenv import load_dotenv
 
-    load_dotenv(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".env"))
+    # override=False: a variable of the process (the systemd unit's APP_ENV=production)
+    # always wins over the same name in .env.
+    load_dotenv(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".env"), override=False)
 except ImportError:  # pragma: no cover
     pass
+
+
+def _refuse_to_serve(reason: str) -> None:
+    raise SystemExit(f"gunicorn.conf.py: refusing to start: {reason}")
+
+
+def check_server_settings() -> None:
+    """A server runs production on purpose, and never with a published key.
+
+    gunicorn is how this app is served; a development or testing config served by it would
+    have no Secure cookie, no host check and, without SECRET_KEY, the development key.
+    """
+    from survey_app.config import WEAK_SECRETS
+
+    app_env = os.environ.get("APP_ENV", "development")
+    if app_env != "production" and not _NON_PRODUCTION_ALLOWED:
+        _refuse_to_serve(f"APP_ENV is {app_env!r}; gunicorn serves APP_ENV=production only.")
+    key = os.environ.get("SECRET_KEY", "")
+    if key.lower() in WEAK_SECRETS or len(key.encode()) < 32:
+        _refuse_to_serve("SECRET_KEY is missing, published or shorter than 32 bytes.")
+
+
+check_server_settings()
 
 
 def _int(name: str, default: int) -> int:

@@ -5,13 +5,21 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+# APP_ENV comes from the caller, never from .env: production unless the caller says
+# otherwise (and gunicorn.conf.py then refuses anything but production, outside tests).
+CALLER_APP_ENV=${APP_ENV:-production}
+CALLER_NON_PRODUCTION=${HL_NON_PRODUCTION_SERVER:-}
 if [ -f .env ]; then  # the same settings file systemd's EnvironmentFile reads
   set -a
   . ./.env
   set +a
 fi
-: "${APP_ENV:=production}"
-export APP_ENV
+if [ "${APP_ENV:-}" != "$CALLER_APP_ENV" ]; then
+  echo "entrypoint: ignoring APP_ENV=${APP_ENV:-} from .env; APP_ENV=$CALLER_APP_ENV" >&2
+fi
+APP_ENV=$CALLER_APP_ENV
+HL_NON_PRODUCTION_SERVER=$CALLER_NON_PRODUCTION
+export APP_ENV HL_NON_PRODUCTION_SERVER
 
 # Loopback unless told otherwise: gunicorn is never exposed without the reverse proxy
 # (a client reaching it directly could hold sync workers with slow bodies). A container

@@ -46,6 +46,7 @@ def server_env(url: str, **extra) -> dict[str, str]:
         APP_ENV="development",
         SECRET_KEY=SECRET_KEY,
         HL_FAULT_HOOKS="1",
+        HL_NON_PRODUCTION_SERVER="1",  # gunicorn.conf.py serves the development config
         MAIL_SEND_AFTER_COMMIT="0",
         PYTHONUNBUFFERED="1",
     )

@@ -17,7 +17,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import and_, exists, func, not_, select, update
 from sqlalchemy.engine import URL
 
-from survey_app import parsing
+from survey_app import backup_schema, parsing
 from survey_app.audit import audit
 from survey_app.auth.models import School
 from survey_app.cases.models import Case, CaseStatus
@@ -80,10 +80,37 @@ def _require_intact(conn: sqlite3.Connection) -> None:
         raise click.ClickException("integrity_check failed: " + "; ".join(result[:5]))
 
 
+def _require_app_schema(conn: sqlite3.Connection) -> None:
+    """Refuse a file whose tables, indexes, triggers or views are not the app's."""
+    try:
+        backup_schema.check_sqlite(conn)
+    except backup_schema.SchemaMismatch as exc:
+        raise click.ClickException(
+            "the backup's schema is not this app's, refused: " + "; ".join(exc.problems[:10])
+        ) from exc
+
+
+def _pg_listing(path: str) -> str:
+    """The archive's table of contents, refused unless every entry is this app's."""
+    try:
+        done = subprocess.run(["pg_restore", "--list", path], capture_output=True, text=True)
+    except FileNotFoundError as exc:
+        raise click.ClickException("pg_restore not found: install postgresql-client") from exc
+    if done.returncode != 0:
+        raise click.ClickException(f"pg_restore cannot read {path}: {done.stderr.strip()}")
+    problems = backup_schema.check_pg_archive(done.stdout)
+    if problems:
+        raise click.ClickException(
+            "the archive holds objects this app does not make, refused: " + "; ".join(problems[:10])
+        )
+    return done.stdout
+
+
 def sqlite_restore(backup: str, live: str) -> None:
     """Copy the backup into the live database file through the backup API."""
     with closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as src:
         _require_intact(src)
+        _require_app_schema(src)
         with closing(sqlite3.connect(live, timeout=30)) as dst:
             src.backup(dst)
 
@@ -130,6 +157,7 @@ def pg_backup(url: URL, target: str) -> None:
 
 
 def pg_restore(url: URL, backup: str) -> None:
+    _pg_listing(backup)  # nothing restored from an archive with a foreign object
     args, env = pg_command(url, "pg_restore")
     restore = ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction"]
     _run([*args, *restore, f"--dbname={url.database}", backup], env)
@@ -168,16 +196,16 @@ def create_backup(path):
 @backup_cli.command("check")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def check_backup(path):
-    """Verify a backup: integrity_check (SQLite) or a readable archive (PostgreSQL)."""
+    """Verify a backup: integrity_check (SQLite) or a readable archive (PostgreSQL), and
+    exactly the app's schema (no extra or missing table, index, trigger, view, function)."""
     if _kind(path) == "postgresql":
-        done = subprocess.run(["pg_restore", "--list", path], capture_output=True, text=True)
-        if done.returncode != 0:
-            raise click.ClickException(f"pg_restore cannot read {path}: {done.stderr.strip()}")
-        tables = sum(" TABLE DATA " in line for line in done.stdout.splitlines())
+        listing = _pg_listing(path)
+        tables = sum(" TABLE DATA " in line for line in listing.splitlines())
         click.echo(f"ok: pg_dump archive with {tables} tables")
         return
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
         _require_intact(conn)
+        _require_app_schema(conn)
         counts = {
             table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608
             for table in ("dossier", "response", "follow_up_case")

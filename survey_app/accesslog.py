@@ -12,8 +12,15 @@ import re
 
 from gunicorn.glogging import Logger
 
-# /s/<token> at the start of a path, a request line's target or an absolute URL.
-_SURVEY_PATH = re.compile(r"((?:^|\s)(?:https?://[^/\s]*)?/s/)([^/?#\s]+)")
+# /s/<token> at the start of a path, a request line's target or an absolute URL; also with
+# doubled slashes (//s/<token> and /s//<token> reach the same page) or a %-escaped "s",
+# and as a query value (?next=/s/<token>).
+_SURVEY_PATH = re.compile(r"((?:^|[\s=])(?:https?://[^/\s]*)?/+(?:s|%73|%53)/+)([^/?&#\s]+)")
+# A query value that may be a survey token or a typed short code: `code=`/`token=`, and any
+# value of 16 or more token characters (a token pasted into ?next=, ?q=, ...).
+_QUERY_SECRET = re.compile(
+    r"([?&;](?:code|token|t)=)([^&;#\s]+)|([?&;][^=&;#\s]*=)([A-Za-z0-9_%-]{16,})(?=[&;#\s]|$)"
+)
 
 
 def fingerprint(secret: str) -> str:
@@ -21,13 +28,26 @@ def fingerprint(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()[:12]
 
 
+def _query_value(match: re.Match) -> str:
+    name, value = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
+    return f"{name}~{fingerprint(value)}"
+
+
 def redact(text: str) -> str:
-    """Every `/s/<token>` in a request line, path or URL as `/s/~<fingerprint>`."""
-    return _SURVEY_PATH.sub(lambda m: f"{m.group(1)}~{fingerprint(m.group(2))}", text)
+    """Every `/s/<token>` in a request line, path or URL as `/s/~<fingerprint>`, and every
+    query value that may be a token or a short code as `~<fingerprint>`."""
+    text = _SURVEY_PATH.sub(lambda m: f"{m.group(1)}~{fingerprint(m.group(2))}", text)
+    return _QUERY_SECRET.sub(_query_value, text)
+
+
+def redact_query(query: str) -> str:
+    """A bare query string (no leading "?"), redacted as in a URL."""
+    return redact("?" + query)[1:] if query else query
 
 
 # Request line, path, Referer (a thank-you page's URL holds the token), raw WSGI values.
 _ATOMS_WITH_PATHS = ("r", "U", "f", "{referer}i", "{raw_uri}e", "{path_info}e")
+_ATOMS_WITH_QUERIES = ("q", "{query_string}e")
 
 
 class RedactingLogger(Logger):
@@ -36,4 +56,7 @@ class RedactingLogger(Logger):
         for key in _ATOMS_WITH_PATHS:
             if isinstance(atoms.get(key), str):
                 atoms[key] = redact(atoms[key])
+        for key in _ATOMS_WITH_QUERIES:
+            if isinstance(atoms.get(key), str):
+                atoms[key] = redact_query(atoms[key])
         return atoms

@@ -10,7 +10,7 @@ import os
 import sqlite3
 import subprocess
 from contextlib import closing
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import click
 from flask.cli import with_appcontext
@@ -20,11 +20,13 @@ from sqlalchemy.engine import URL
 from survey_app import backup_schema, parsing
 from survey_app.audit import audit
 from survey_app.auth.models import School
-from survey_app.cases.models import Case, CaseStatus
+from survey_app.cases.models import Case, CaseEvent, CaseStatus
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.extensions import db
+from survey_app.notify.models import Outbox
+from survey_app.rules import get_rule
 from survey_app.survey.models import Response
-from survey_app.timeutil import day_start_utc, local_today, utcnow
+from survey_app.timeutil import day_start_utc, local_today, to_local, utcnow
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_CUSTOM_MAGIC = b"PGDMP"
@@ -276,6 +278,67 @@ def _phone_filters(school_id: int, cutoff: datetime):
     ]
 
 
+PURGED_TEXT = "—"  # what a scrubbed comment, note, resolution or mail body shows
+
+
+def _free_text_updates(school_id: int, now: datetime) -> list:
+    """UPDATEs replacing the school's free text older than its retention rule by "—":
+    comments, case notes and resolutions (of cases no longer open), sent mail bodies.
+    Rows, counts, ratings, reasons and codes all stay."""
+    days = get_rule("free_text_retention_days", school_id, to_local(now).date())
+    cutoff = now - timedelta(days=int(days))
+    active = Case.status.in_([CaseStatus.OPEN, CaseStatus.IN_PROGRESS])
+    active_for_response = exists(select(Case.id).where(Case.response_id == Response.id, active))
+    ended = func.coalesce(Case.resolved_at, Case.closed_at)
+    return [
+        update(Response)
+        .where(
+            Response.school_id == school_id,
+            Response.submitted_at < cutoff,
+            Response.comment.is_not(None),
+            Response.comment != PURGED_TEXT,
+            ~active_for_response,
+        )
+        .values(comment=PURGED_TEXT),
+        update(CaseEvent)
+        .where(
+            CaseEvent.case_id.in_(select(Case.id).where(Case.school_id == school_id, ~active)),
+            CaseEvent.at < cutoff,
+            CaseEvent.text != "",
+            CaseEvent.text != PURGED_TEXT,
+        )
+        .values(text=PURGED_TEXT),
+        update(Case)
+        .where(
+            Case.school_id == school_id,
+            ~active,
+            ended < cutoff,
+            Case.resolution.is_not(None),
+            Case.resolution != PURGED_TEXT,
+        )
+        .values(resolution=PURGED_TEXT),
+        update(Outbox)
+        .where(
+            Outbox.school_id == school_id,
+            Outbox.sent_at.is_not(None),
+            Outbox.created_at < cutoff,
+            Outbox.body != PURGED_TEXT,
+        )
+        .values(body=PURGED_TEXT),
+    ]
+
+
+def _count_updates(statements) -> int:
+    """How many rows the UPDATEs would change (same WHERE, counted)."""
+    total = 0
+    for statement in statements:
+        table = statement.table
+        total += db.session.scalar(
+            select(func.count()).select_from(table).where(statement.whereclause)
+        )
+    return total
+
+
 @data_cli.command("purge")
 @click.option(
     "--before",
@@ -298,7 +361,7 @@ def purge(before, school_code, yes):
     if school_code and not schools:
         raise click.ClickException(f"Unknown school {school_code!r}.")
 
-    plan = []
+    plan, texts_planned = [], 0
     for school in schools:
         old, done = _purge_filters(school.id, cutoff)
         pending = Dossier.personal_data_purged_at.is_(None)
@@ -306,7 +369,8 @@ def purge(before, school_code, yes):
         kept = db.session.scalar(select(func.count()).where(*old, pending, not_(and_(*done))))
         phones = db.session.scalar(select(func.count()).where(*_phone_filters(school.id, cutoff)))
         plan.append((school, dossiers, phones, kept))
-    total = sum(d + p for _, d, p, _ in plan)
+        texts_planned += _count_updates(_free_text_updates(school.id, utcnow()))
+    total = sum(d + p for _, d, p, _ in plan) + texts_planned
     kept_total = sum(k for *_, k in plan)
     if total == 0:
         click.echo(f"Nothing to purge before {before:%Y-%m-%d} (kept {kept_total} in progress).")
@@ -315,12 +379,13 @@ def purge(before, school_code, yes):
         click.confirm(
             f"Remove names and phones from {sum(d for _, d, _, _ in plan)} dossiers and "
             f"{sum(p for _, _, p, _ in plan)} call-back phones received before "
-            f"{before:%Y-%m-%d}?",
+            f"{before:%Y-%m-%d}"
+            + (f", and scrub {texts_planned} free texts past retention?" if texts_planned else "?"),
             abort=True,
         )
 
     now = utcnow()
-    purged = phones_cleared = 0
+    purged = phones_cleared = texts_scrubbed = 0
     for school, *_ in plan:
         old, done = _purge_filters(school.id, cutoff)
         dossiers = db.session.execute(
@@ -340,7 +405,12 @@ def purge(before, school_code, yes):
             .values(contact_phone=None)
             .execution_options(synchronize_session=False)
         ).rowcount
-        if dossiers or phones:
+        texts = sum(
+            db.session.execute(s.execution_options(synchronize_session=False)).rowcount
+            for s in _free_text_updates(school.id, now)
+        )
+        if dossiers or phones or texts:
+            extra = {"texts": texts} if texts else {}
             audit(
                 "purge_personal_data",
                 "school",
@@ -349,11 +419,18 @@ def purge(before, school_code, yes):
                 before=before.isoformat(),
                 dossiers=dossiers,
                 phones=phones,
+                **extra,
             )
         purged += dossiers
         phones_cleared += phones
+        texts_scrubbed += texts
     db.session.commit()
     click.echo(
         f"Purged personal data of {purged} dossiers and {phones_cleared} call-back phones "
         f"received before {before:%Y-%m-%d}; kept {kept_total} still in progress."
     )
+    if texts_scrubbed:
+        click.echo(
+            f"Scrubbed {texts_scrubbed} comments, case notes and mail bodies older than the "
+            "retention period (rule free_text_retention_days)."
+        )

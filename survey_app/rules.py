@@ -45,6 +45,11 @@ DEFAULTS: dict[str, Any] = {
     "desk_networks": [],
     "assisted_minutes": 15,
     "assisted_device_answers": 3,
+    # `flask data purge`: parents' comments, case notes and resolutions, and sent mail
+    # bodies older than this are replaced by "—" (counts and codes stay). Personal data is
+    # kept no longer than its purpose needs (Decree 13/2023/NĐ-CP, Art. 3 and 16): two
+    # school years covers the yearly report and a complaint about it.
+    "free_text_retention_days": 730,
 }
 
 

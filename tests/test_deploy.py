@@ -181,6 +181,9 @@ def test_gunicorn_boots_with_the_config_and_serves(tmp_path):
         assert (status, body) == (200, b"Hello, world!\n")
         referer = {"Referer": f"https://{host}/s/{SECRET_TOKEN}/thanks"}
         assert _get(f"{base}/s/{SECRET_TOKEN}?lang=en", host, referer)[0] == 404
+        # Other spellings of the same link, and a token in a query string (issue 16).
+        for path in ("//s/", "/s//", "/login?next=/s/", "/s?token=", "/survey-entry?code="):
+            assert _get(f"{base}{path}{SECRET_TOKEN}", host)[0] < 500
     finally:
         server.send_signal(signal.SIGTERM)
         log, _ = server.communicate(timeout=30)

@@ -1,5 +1,7 @@
 """Login and logout."""
 
+import hashlib
+import hmac
 import re
 from urllib.parse import urlsplit
 
@@ -39,6 +41,29 @@ def _login_username() -> str:
     return (request.form.get("username") or "").strip().lower()[:64] or "-"
 
 
+def _user_named(username: str) -> User | None:
+    if _CONTROL.search(username):  # PostgreSQL refuses NUL: no such user, not a 500
+        return None
+    return db.session.scalars(select(User).where(User.username == username)).first()
+
+
+def recorded_name(username: str, user: User | None) -> str:
+    """What a log line or an audit row keeps of a typed user name: the account's name, or
+    for a name no account has (often a password typed in the wrong field) a keyed
+    fingerprint, "unknown:<12 hex>", that groups tries of the same text and reveals nothing."""
+    if user is not None:
+        return user.username
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, username.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+    return f"unknown:{digest[:12]}"
+
+
+def _username_limit_key() -> str:
+    """The per-username limit's key: a digest, so no typed text is a key in Redis."""
+    digest = hashlib.sha256(_login_username().encode("utf-8", "replace")).hexdigest()
+    return f"login-user:{digest[:32]}"
+
+
 def _failed(response) -> bool:
     # Only failed attempts count towards the limit (a success answers 303).
     return response.status_code != 303
@@ -46,8 +71,11 @@ def _failed(response) -> bool:
 
 def _throttled(_limit) -> None:
     """A refused attempt is logged too (ASVS 5.0 16.3.1); the 429 page follows."""
+    username = _login_username()
     current_app.logger.warning(
-        "login throttled for %r from %s", _login_username(), request.remote_addr
+        "login throttled for %r from %s",
+        recorded_name(username, _user_named(username)),
+        request.remote_addr,
     )
 
 
@@ -56,7 +84,7 @@ def _throttled(_limit) -> None:
     lambda: current_app.config["LOGIN_LIMIT"],
     methods=["POST"],
     deduct_when=_failed,
-    key_func=lambda: f"login-user:{_login_username()}",
+    key_func=_username_limit_key,
     on_breach=_throttled,
 )
 @limiter.limit(
@@ -71,9 +99,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         username = form.username.data.strip().lower()
-        user = None
-        if not _CONTROL.search(username):  # PostgreSQL refuses NUL: no such user, not a 500
-            user = db.session.scalars(select(User).where(User.username == username)).first()
+        user = _user_named(username)
         ok = verify_password(user.password_hash if user else None, form.password.data)
         if ok and user.active:
             session.clear()  # a fresh session at login (no fixation)
@@ -81,14 +107,15 @@ def login():
             audit("login", "user", user.id, school_id=user.school_id, user_id=user.id)
             db.session.commit()
             return redirect(safe_next(request.args.get("next")) or home_for(user), code=303)
-        current_app.logger.warning("failed login for %r from %s", username, request.remote_addr)
+        name = recorded_name(username, user)  # never the typed text of an unknown name
+        current_app.logger.warning("failed login for %r from %s", name, request.remote_addr)
         audit(
             "login_failed",
             "user",
             user.id if user else None,
             school_id=user.school_id if user else None,
             user_id=None,
-            username=username,
+            username=name,
         )
         db.session.commit()
         flash(_("Tên đăng nhập hoặc mật khẩu không đúng."), "error")

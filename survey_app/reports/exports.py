@@ -42,7 +42,7 @@ _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")  # what Excel refuses in a sheet 
 DATE_FORMAT, DATETIME_FORMAT = "dd/mm/yyyy", "dd/mm/yyyy hh:mm"
 MAX_WIDTH = 60  # characters: a long comment wraps in its cell instead
 MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Werkzeug adds "; charset=utf-8" to text/* (once)
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

@@ -1,12 +1,15 @@
 """Property-based walk (issue 16, finding 4): every route, as each staff role, with hostile
 query parameters and form fields, answers below 500. Both databases.
 
-Hypothesis draws a route, then a handful of query parameters (every name a view reads) or
-form fields (every field of every form) with values from a hostile pool: years 1, 1000 and
-9999, integers past 64 bits, NUL and control characters, look-alike digits, huge and
-empty strings, reversed and malformed ranges, and free text. CSRF is off in this app so
-the posts reach the forms' validation and the views behind them. The budget is kept by
-`max_examples`: about 20 s of CPU for the file (a minute of wall time on a busy 2-core machine).
+Each Hypothesis example is one hostile value put in every query parameter a view reads
+(or every field of every form), a few names overridden with other draws; every route is
+requested with it. Values: years 1, 1000 and 9999, integers past 64 bits, NUL and control
+characters, look-alike digits, huge and empty strings, reversed and malformed ranges, free
+text. Out-of-range dates and numbers are explicit examples (as the principal; in forms,
+in the date, time and number fields with the others valid). Posts carry the session's
+CSRF token, so they reach the forms' validation and the views behind them. The budget is
+kept by `max_examples`: about 20 s of CPU for the file (a minute of wall time on a busy
+2-core machine).
 """
 
 import re
@@ -162,7 +165,7 @@ BASELINE = {
 
 @pytest.fixture
 def world(app, make):
-    """Rows for the routes' path arguments, a logged-in client per role, CSRF off."""
+    """Rows for the routes' path arguments, and the app the clients walk."""
     school = make.school()
     case = open_case(make, comment="Góp ý")
     dossier = make.dossier(received_at=datetime(2025, 9, 1, 9, 0))
@@ -175,7 +178,6 @@ def world(app, make):
         {
             "APP_ENV": "testing",
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": False,
             "LOGIN_LIMIT": "10000 per minute",
         }
     )
@@ -202,6 +204,8 @@ def _client(walker, username):
         "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 303
+    home = client.get("/", follow_redirects=True).get_data(as_text=True)
+    client.csrf = csrf_token_from(home)  # the session's token: posts reach the forms
     return client
 
 
@@ -296,7 +300,9 @@ def test_hostile_form_fields_never_500(world, role):
     assert len(urls) > 10 and {"returned_at", "day", "working_days"} <= set(typed)
 
     def check(data):
-        body = urlencode(data, encoding="utf-8", errors="surrogatepass")
+        body = urlencode(
+            {**data, "csrf_token": client.csrf}, encoding="utf-8", errors="surrogatepass"
+        )
         for url in urls:  # every form gets every drawn body
             response = client.post(url, data=body, content_type="application/x-www-form-urlencoded")
             assert response.status_code < 500, (url, data, response.status_code)

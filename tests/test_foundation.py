@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from survey_app import create_app
 from tests.conftest import csrf_token_from, scratch_database
@@ -29,7 +30,7 @@ ROLES = ("principal", "clerk", "office")
 
 def _url_for_rule(rule) -> str:
     values = {
-        arg: ("1" if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "X1")
+        arg: ("1" if isinstance(rule._converters[arg], IntegerConverter) else "X1")
         for arg in rule.arguments
     }
     return rule.build(values)[1]

@@ -216,7 +216,7 @@ def test_late_return_then_apology_letter(client, auth, make):
     letter = client.get(f"/dossiers/{dossier.code}/apology")
     html = letter.get_data(as_text=True)
     assert letter.status_code == 200
-    assert "THƯ XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in html
+    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in html and "Mẫu số 04" in html
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in html and "HIỆU TRƯỞNG" in html
     assert principal.full_name in html and dossier.code in html
     assert "Chờ xác minh của phường." in html and due.strftime("%d/%m/%Y") in html

@@ -446,6 +446,15 @@ def is_on_time(dossier: Dossier) -> bool | None:
     return None if late is None else not late
 
 
+def resolution_timing(dossier: Dossier) -> str | None:
+    """early / on_time / late by the resolved day (Dossier.resolved_on); None while open."""
+    if dossier.resolved_on is None:
+        return None
+    if dossier.resolved_on < dossier.due_date:
+        return "early"
+    return "on_time" if dossier.resolved_on == dossier.due_date else "late"
+
+
 def apology_deadline(first_due: date, calendar: WorkCalendar) -> date:
     """The last day an apology counts as in time: the working day that lies the dated rule
     "apology_lead_working_days" working days before the ORIGINAL due date (a supplement

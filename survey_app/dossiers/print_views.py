@@ -1,4 +1,5 @@
-"""Printed papers: the receipt, the survey slip (one, or a day's A4 sheet of 8), the apology."""
+"""Printed papers: the receipt, the survey slip (one, or a day's A4 sheet of 8), the apology,
+the control sheet and the month's register (forms: survey_app.dossiers.official_forms)."""
 
 from datetime import timedelta
 
@@ -6,20 +7,23 @@ from flask import abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from survey_app.auth.decorators import role_required
 from survey_app.auth.models import Role, School, User
-from survey_app.dossiers import bp
-from survey_app.dossiers.models import Dossier, DossierStatus
+from survey_app.dossiers import bp, official_forms
+from survey_app.dossiers.intake import resolution_timing
+from survey_app.dossiers.models import Dossier, DossierStatus, NoticeKind
 from survey_app.dossiers.qr import code_entry_url, qr_svg, survey_url
+from survey_app.dossiers.register import month_bounds
 from survey_app.dossiers.views import STAFF, load_dossier
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
-from survey_app.parsing import ParseError, parse_date
+from survey_app.parsing import ParseError, parse_date, parse_month
 from survey_app.timeutil import local_today, period_bounds_utc, to_local
 
 RECEIPT_LAYOUTS = ("a5", "a4", "80mm")
+BOOK_ROWS = 2000  # a school's month is a few hundred dossiers
 SLIP_LAYOUTS = ("a6", "80mm")
 SLIPS_PER_SHEET = 8
 # A day's slips come 80 to a page (10 A4 sheets): a day of 4,000 returns is 50 pages of a
@@ -119,6 +123,9 @@ def slips():
 @bp.route("/dossiers/<code>/apology")
 @role_required(*STAFF)
 def apology_letter(code):
+    """Print the apology letter, A4: "Phiếu xin lỗi và hẹn lại ngày trả kết quả", Mẫu số 04
+    (title of Circular 01/2018/TT-VPCP; the 2025 circular's form 04 title is unverified:
+    docs/forms.md)."""
     dossier = load_dossier(code)
     if dossier.apology is None:
         abort(404, _("Hồ sơ này chưa có thư xin lỗi."))
@@ -129,5 +136,129 @@ def apology_letter(code):
         issued_local=to_local(dossier.apology.issued_at),
         received_local=to_local(dossier.received_at),
         principal=principal_of(dossier.school),
+        form=official_forms.APOLOGY,
         layout="a4",
+    )
+
+
+def _control_steps(dossier: Dossier) -> list[dict]:
+    """The dossier's hand-overs in time order, for the control sheet."""
+    who = {
+        u.id: u.full_name or u.username
+        for u in db.session.scalars(select(User).where(User.school_id == dossier.school_id))
+    }
+    desk = _("Bộ phận một cửa")
+    steps = [
+        {
+            "what": _("Tiếp nhận hồ sơ"),
+            "giver": dossier.applicant_name or _("Người nộp hồ sơ"),
+            "taker": who.get(dossier.received_by_id) or desk,
+            "at": dossier.received_at,
+            "note": "",
+        }
+    ]
+    for n in dossier.notices:
+        if n.kind is NoticeKind.SUPPLEMENT:
+            steps.append(
+                {
+                    "what": _("Yêu cầu bổ sung, hoàn thiện hồ sơ"),
+                    "giver": who.get(n.issued_by_id) or desk,
+                    "taker": dossier.applicant_name or _("Người nộp hồ sơ"),
+                    "at": n.issued_at,
+                    "note": n.reason,
+                }
+            )
+            if n.completed_at:
+                steps.append(
+                    {
+                        "what": _("Nhận đủ hồ sơ bổ sung"),
+                        "giver": dossier.applicant_name or _("Người nộp hồ sơ"),
+                        "taker": who.get(n.completed_by_id) or desk,
+                        "at": n.completed_at,
+                        "note": _("Hẹn trả mới: %(d)s", d=n.due_date_after.strftime("%d/%m/%Y")),
+                    }
+                )
+        else:
+            steps.append(
+                {
+                    "what": _("Từ chối tiếp nhận, giải quyết"),
+                    "giver": who.get(n.issued_by_id) or desk,
+                    "taker": dossier.applicant_name or _("Người nộp hồ sơ"),
+                    "at": n.issued_at,
+                    "note": n.reason,
+                }
+            )
+    if dossier.ready_at:
+        steps.append(
+            {
+                "what": _("Có kết quả giải quyết"),
+                "giver": _("Người giải quyết"),
+                "taker": desk,
+                "at": dossier.ready_at,
+                "note": "",
+            }
+        )
+    if dossier.returned_at:
+        steps.append(
+            {
+                "what": _("Trả kết quả"),
+                "giver": who.get(dossier.returned_by_id) or desk,
+                "taker": dossier.applicant_name or _("Người nộp hồ sơ"),
+                "at": dossier.returned_at,
+                "note": _("Nhập bù") if dossier.return_entered_at else "",
+            }
+        )
+    return sorted(steps, key=lambda s: s["at"])
+
+
+@bp.route("/dossiers/<code>/control-sheet")
+@role_required(*STAFF)
+def control_sheet(code):
+    """Print the dossier's control sheet, A4: "Phiếu kiểm soát quá trình giải quyết hồ sơ",
+    Mẫu số 06, Phụ lục I, Thông tư 03/2025/TT-VPCP implementing Decree 118/2025/NĐ-CP
+    (Mẫu số 05 of Circular 01/2018/TT-VPCP; numbering from a secondary source:
+    docs/forms.md)."""
+    dossier = load_dossier(code)
+    return render_template(
+        "dossiers/control_sheet.html",
+        dossier=dossier,
+        steps=_control_steps(dossier),
+        timing=resolution_timing(dossier),
+        form=official_forms.CONTROL,
+        received_local=to_local(dossier.received_at),
+        layout="a4",
+    )
+
+
+@bp.route("/dossiers/book")
+@role_required(*STAFF)
+def book():
+    """Print the month's register, A4 landscape: "Sổ theo dõi hồ sơ", Mẫu số 07, Phụ lục I,
+    Thông tư 03/2025/TT-VPCP implementing Decree 118/2025/NĐ-CP (Mẫu số 06 of Circular
+    01/2018/TT-VPCP; numbering from a secondary source: docs/forms.md)."""
+    month = request.args.get("month") or local_today().strftime("%Y-%m")
+    try:
+        start, end = month_bounds(month)
+    except ValueError as error:  # parsing.ParseError: a Vietnamese message
+        abort(400, str(error))
+    dossiers = db.session.scalars(
+        select(Dossier)
+        .options(joinedload(Dossier.procedure), selectinload(Dossier.notices))
+        .where(
+            Dossier.school_id == current_user.school_id,
+            Dossier.received_at >= start,
+            Dossier.received_at < end,
+        )
+        .order_by(Dossier.received_at, Dossier.id)
+        .limit(BOOK_ROWS + 1)
+    ).all()
+    return render_template(
+        "dossiers/book.html",
+        dossiers=dossiers[:BOOK_ROWS],
+        truncated=len(dossiers) > BOOK_ROWS,
+        timings={d.id: resolution_timing(d) for d in dossiers},
+        month=parse_month(month),
+        school=current_user.school,
+        form=official_forms.BOOK,
+        layout="a4land",
     )

@@ -1,0 +1,159 @@
+"""Supplement requests and refusals, and the printed one-stop forms (Decree 118/2025/NĐ-CP):
+a supplement moves the due date, the forms print with their titles, escaped, for the
+school's clerk and principal only."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from survey_app.dossiers.intake import (
+    IntakeError,
+    complete_supplement,
+    issue_apology,
+    request_supplement,
+)
+from survey_app.dossiers.models import DossierStatus, NoticeKind
+from survey_app.dossiers.workdays import WorkCalendar
+from survey_app.extensions import db
+from survey_app.timeutil import local_to_utc
+from tests.conftest import AuthActions
+from tests.test_dossiers import local_now, post_form
+
+HOSTILE = '<script>alert("x")</script>'
+
+
+def test_supplement_moves_the_due_date_and_keeps_the_first(app, make, monkeypatch):
+    school = make.school()
+    calendar = WorkCalendar(school.id)
+    # Received Monday 06/01/2020 for a 2-working-day procedure: due Wednesday 08/01.
+    dossier = make.dossier(received_at=datetime(2020, 1, 6, 9), due_date=date(2020, 1, 8))
+    working_days = dossier.procedure.working_days
+    notice = request_supplement(dossier, papers="Bản sao giấy khai sinh.")
+    with pytest.raises(IntakeError):
+        request_supplement(dossier, papers="Một lần nữa")  # one open request at a time
+    # The complete dossier comes back on Friday 10/01 at 10:00 local.
+    notice.issued_at = local_to_utc(datetime(2020, 1, 7, 9))
+    complete_supplement(
+        dossier, completed_at=local_to_utc(datetime(2020, 1, 10, 10)), calendar=calendar
+    )
+    expected = calendar.add_working_days(
+        calendar.receipt_day(local_to_utc(datetime(2020, 1, 10, 10))), working_days
+    )
+    assert expected > date(2020, 1, 10)
+    assert dossier.due_date == expected == notice.due_date_after
+    assert dossier.original_due_date == date(2020, 1, 8) == dossier.first_due_date
+    assert notice.due_date_before == date(2020, 1, 8)
+    # Resolved on the new due date: on time; the apology rule still counts from 08/01.
+    dossier.ready_at = local_to_utc(
+        datetime.combine(expected, datetime.min.time()) + timedelta(hours=9)
+    )
+    assert dossier.is_late is False
+    db.session.commit()
+
+
+def test_apology_deadline_counts_from_the_original_due_date(app, make):
+    dossier = make.dossier(received_at=datetime(2020, 1, 6, 9), due_date=date(2020, 1, 8))
+    request_supplement(dossier, papers="Ảnh 3x4.")
+    dossier.notices[0].issued_at = local_to_utc(datetime(2020, 1, 6, 10))
+    complete_supplement(dossier, completed_at=local_to_utc(datetime(2020, 1, 13, 9)))
+    apology = issue_apology(
+        dossier,
+        reason="Chờ xác minh.",
+        new_due_date=dossier.due_date + timedelta(days=5),
+        channel="phone",
+        issued_at=local_to_utc(datetime(2020, 1, 7, 9)),
+    )
+    assert apology.in_time_by == date(2020, 1, 7)  # one working day before 08/01
+    assert apology.in_time is True
+
+
+def test_supplement_and_refusal_through_the_pages(client, auth, make):
+    auth.login("clerk")
+    dossier = make.dossier(received_at=local_now() - timedelta(hours=2))
+    url = f"/dossiers/{dossier.code}/supplement/new"
+    assert post_form(client, url, {"papers": " "}).status_code == 400
+    response = post_form(client, url, {"papers": f"Bản sao học bạ {HOSTILE}"})
+    assert response.status_code == 303
+    printed = client.get(response.headers["Location"])
+    html = printed.get_data(as_text=True)
+    assert printed.status_code == 200
+    assert "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ" in html and "Mẫu số 02" in html
+    assert HOSTILE not in html and "&lt;script&gt;" in html
+    page = client.get(f"/dossiers/{dossier.code}").get_data(as_text=True)
+    assert "Chờ bổ sung hồ sơ" in page
+    done = post_form(
+        client,
+        f"/dossiers/{dossier.code}/supplement/done",
+        {},
+        page_url=f"/dossiers/{dossier.code}",
+    )
+    assert done.status_code == 303
+    db.session.refresh(dossier)
+    assert dossier.notices[0].completed_at is not None and dossier.original_due_date is not None
+    refuse = f"/dossiers/{dossier.code}/refuse"
+    response = post_form(client, refuse, {"reason": f"Không thuộc thẩm quyền {HOSTILE}"})
+    assert response.status_code == 303
+    db.session.refresh(dossier)
+    assert dossier.status is DossierStatus.WITHDRAWN
+    assert dossier.notices[-1].kind is NoticeKind.REFUSAL
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "PHIẾU TỪ CHỐI TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ" in html and "Mẫu số 03" in html
+    assert HOSTILE not in html
+
+
+def test_control_sheet_and_book_print(client, auth, make):
+    auth.login("principal")
+    dossier = make.dossier(
+        received_at=datetime(2020, 1, 6, 9),
+        due_date=date(2020, 1, 8),
+        returned_at=datetime(2020, 1, 9, 9),
+        student_name=f"Bé {HOSTILE}",
+    )
+    sheet = client.get(f"/dossiers/{dossier.code}/control-sheet")
+    html = sheet.get_data(as_text=True)
+    assert sheet.status_code == 200
+    assert "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ" in html and "Mẫu số 06" in html
+    assert "Quá hạn" in html and HOSTILE not in html
+    book = client.get("/dossiers/book?month=2020-01")
+    html = book.get_data(as_text=True)
+    assert book.status_code == 200
+    assert "SỔ THEO DÕI HỒ SƠ" in html and "Mẫu số 07" in html and dossier.code in html
+    assert "Tháng 01 năm 2020" in html and HOSTILE not in html
+    assert client.get("/dossiers/book?month=2020-13").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/dossiers/{code}/control-sheet", "/dossiers/{code}/notices/{notice}", "/dossiers/book"],
+)
+def test_forms_only_for_the_schools_clerk_and_principal(app, make, path):
+    dossier = make.dossier(received_at=local_now() - timedelta(hours=1))
+    notice = request_supplement(dossier, papers="Ảnh.")
+    db.session.commit()
+    url = path.format(code=dossier.code, notice=notice.id)
+    other = make.school(code="OTHER", name="Trường khác")
+
+    def as_user(role, **kw):
+        client = app.test_client()
+        if role:
+            AuthActions(client, make).login(role, **kw)
+        return client.get(url)
+
+    assert as_user(None).status_code in (302, 303, 401)  # no session: to the login page
+    assert as_user("office").status_code == 403
+    foreign = as_user("clerk", username="other_clerk", school=other)
+    if "{code}" in path:
+        assert foreign.status_code == 404  # another school's dossier
+    else:
+        assert dossier.code not in foreign.get_data(as_text=True)  # its own month only
+    assert as_user("clerk").status_code == 200
+    assert as_user("principal").status_code == 200
+
+
+def test_notice_of_another_dossier_is_404(client, auth, make):
+    auth.login("clerk")
+    first = make.dossier(received_at=local_now() - timedelta(hours=1))
+    second = make.dossier(received_at=local_now() - timedelta(hours=1))
+    notice = request_supplement(second, papers="Ảnh.")
+    db.session.commit()
+    assert client.get(f"/dossiers/{first.code}/notices/{notice.id}").status_code == 404

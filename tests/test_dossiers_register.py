@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from survey_app.dossiers.intake import request_supplement
 from survey_app.dossiers.models import CalendarDay, DayKind
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
@@ -34,8 +35,14 @@ def route_values(make):
     dossier = make.dossier()
     day = CalendarDay(school_id=school.id, day=date(2030, 1, 7), kind=DayKind.OFF)
     db.session.add(day)
+    notice = request_supplement(make.dossier(), papers="Ảnh 3x4.")  # on another dossier
     db.session.commit()
-    return {"code": dossier.code, "procedure_id": dossier.procedure_id, "day_id": day.id}
+    return {
+        "code": dossier.code,
+        "procedure_id": dossier.procedure_id,
+        "day_id": day.id,
+        "notice_id": notice.id,
+    }
 
 
 def test_office_gets_403_on_every_dossier_route(app, client, auth, route_values):

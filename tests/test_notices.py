@@ -157,3 +157,13 @@ def test_notice_of_another_dossier_is_404(client, auth, make):
     notice = request_supplement(second, papers="Ảnh.")
     db.session.commit()
     assert client.get(f"/dossiers/{first.code}/notices/{notice.id}").status_code == 404
+
+
+def test_a_dossier_awaiting_papers_is_not_overdue_in_the_register(client, auth, make):
+    auth.login("clerk")
+    waiting = make.dossier(received_at=local_now() - timedelta(days=20), student_name="Chờ")
+    overdue = make.dossier(received_at=local_now() - timedelta(days=20), student_name="Quá")
+    request_supplement(waiting, papers="Ảnh.")
+    db.session.commit()
+    html = client.get("/dossiers?state=overdue").get_data(as_text=True)
+    assert overdue.code in html and waiting.code not in html

@@ -188,6 +188,18 @@ def _control_steps(dossier: Dossier) -> list[dict]:
                     "note": n.reason,
                 }
             )
+    if dossier.apology:
+        steps.append(
+            {
+                "what": _("Phiếu xin lỗi và hẹn lại ngày trả kết quả"),
+                "giver": who.get(dossier.apology.issued_by_id) or desk,
+                "taker": dossier.applicant_name or _("Người nộp hồ sơ"),
+                "at": dossier.apology.issued_at,
+                "note": _(
+                    "Hẹn trả mới: %(d)s", d=dossier.apology.new_due_date.strftime("%d/%m/%Y")
+                ),
+            }
+        )
     if dossier.ready_at:
         steps.append(
             {

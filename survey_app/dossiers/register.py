@@ -2,10 +2,10 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import joinedload
 
-from survey_app.dossiers.models import Dossier, DossierStatus
+from survey_app.dossiers.models import Dossier, DossierStatus, Notice, NoticeKind
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.parsing import parse_month
 from survey_app.timeutil import period_bounds_utc
@@ -18,12 +18,23 @@ def returned_late():
     return and_(Dossier.status != DossierStatus.WITHDRAWN, Dossier.is_late)
 
 
+def awaiting_supplement():
+    """A supplement request still waits for the complete dossier: the clock is stopped."""
+    return exists().where(
+        Notice.dossier_id == Dossier.id,
+        Notice.kind == NoticeKind.SUPPLEMENT,
+        Notice.completed_at.is_(None),
+    )
+
+
 def overdue(today: date):
-    """Past due and not resolved (withdrawn ones are closed, ready ones wait for the parent)."""
+    """Past due and not resolved (withdrawn ones are closed, ready ones wait for the parent,
+    ones awaiting a supplement wait for the papers)."""
     return and_(
         Dossier.status == DossierStatus.RECEIVED,
         Dossier.ready_at.is_(None),
         Dossier.due_date < today,
+        ~awaiting_supplement(),
     )
 
 

@@ -1,0 +1,102 @@
+"""The one-stop forms as the printer gets them: Chromium's PDF at A4 (the register A4
+landscape), one page each, with the form's title and number on it."""
+
+import subprocess
+from datetime import datetime, timedelta
+
+import pytest
+from pypdf import PdfReader
+
+from survey_app.dossiers.intake import issue_apology, refuse_dossier, request_supplement
+from survey_app.extensions import db
+from survey_app.timeutil import local_to_utc, local_today
+from tests.conftest import browser_login
+
+pytestmark = pytest.mark.browser
+
+MM = 96 / 25.4
+
+
+def _papers(make):
+    """A returned late dossier with a supplement request and an apology, and a refused one."""
+    today = datetime.combine(local_today(), datetime.min.time())
+    late = make.dossier(
+        received_at=today - timedelta(days=20) + timedelta(hours=8),
+        applicant_name="Nguyễn Thị Hoa",
+        student_name="Nguyễn Minh Khôi",
+        student_class="7A3",
+    )
+    supplement = request_supplement(
+        late,
+        papers="1. Bản sao giấy khai sinh của học sinh (có chứng thực).\n"
+        "2. Học bạ cấp tiểu học (bản chính).\n3. Đơn đề nghị có chữ ký của cha, mẹ.",
+    )
+    supplement.issued_at = late.received_at + timedelta(hours=1)
+    issue_apology(
+        late,
+        reason="Hồ sơ cần xác minh thêm với trường cũ của học sinh.",
+        new_due_date=local_today() + timedelta(days=3),
+        channel="counter",
+        issued_at=local_to_utc(today + timedelta(hours=8)),
+    )
+    refused = make.dossier(
+        received_at=today - timedelta(days=1) + timedelta(hours=9),
+        applicant_name="Trần Văn Nam",
+        student_name="Trần Gia Bảo",
+    )
+    refusal = refuse_dossier(
+        refused,
+        reason="Thủ tục này thuộc thẩm quyền của Ủy ban nhân dân phường, không thuộc "
+        "thẩm quyền giải quyết của nhà trường.",
+    )
+    for i in range(3):  # this month's register: on time, one entered after the fact
+        d = make.dossier(
+            received_at=today + timedelta(hours=8, minutes=i),
+            returned_at=today + timedelta(hours=10, minutes=i),
+            applicant_name=f"Phụ huynh {i}",
+            student_name=f"Học sinh {i}",
+        )
+        if i == 1:
+            d.return_entered_at = local_to_utc(today + timedelta(hours=11))
+            d.return_backdate_reason = "offline"
+    db.session.commit()
+    papers_month = f"{local_today():%Y-%m}"
+    return {
+        "supplement": (f"/dossiers/{late.code}/notices/{supplement.id}", "Mẫu số 02", (210, 297)),
+        "refusal": (f"/dossiers/{refused.code}/notices/{refusal.id}", "Mẫu số 03", (210, 297)),
+        "apology": (f"/dossiers/{late.code}/apology", "Mẫu số 04", (210, 297)),
+        "control": (f"/dossiers/{late.code}/control-sheet", "Mẫu số 06", (210, 297)),
+        "book": (f"/dossiers/book?month={papers_month}", "Mẫu số 07", (297, 210)),
+    }
+
+
+def test_forms_print_on_one_a4_page_each(browser, live_server, make, tmp_path):
+    user = make.user("clerk")
+    papers = _papers(make)
+    context = browser.new_context(
+        viewport={"width": round(297 * MM), "height": 900}, locale="vi-VN"
+    )
+    page = context.new_page()
+    browser_login(page, live_server, user)
+    page.emulate_media(media="print")
+    try:
+        for name, (url, mark, size_mm) in papers.items():
+            response = page.goto(f"{live_server.url}{url}")
+            assert response.status == 200, name
+            path = tmp_path / f"{name}.pdf"
+            path.write_bytes(page.pdf(prefer_css_page_size=True, print_background=True))
+            reader = PdfReader(path)
+            assert len(reader.pages) == 1, name
+            box = reader.pages[0].mediabox
+            got = (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4))
+            assert got == size_mm, name
+            text = reader.pages[0].extract_text()
+            assert mark in text, name
+            subprocess.run(
+                ["pdftoppm", "-png", "-r", "80", "-singlefile", str(path), str(tmp_path / name)],
+                check=True,
+                timeout=60,
+            )
+            assert (tmp_path / f"{name}.png").stat().st_size > 0
+    finally:
+        context.close()

@@ -68,9 +68,8 @@ def complete_supplement_view(code):
     """The complete dossier came back: the due date is computed again from it."""
     dossier = load_dossier(code)
     form = SupplementDoneForm()
-    if not form.validate_on_submit():
-        flash(_("Thời điểm nhận đủ hồ sơ không hợp lệ."), "error")
-        return redirect(url_for("dossiers.detail", code=code), 303)
+    if not form.validate_on_submit():  # no CSRF token, or an unreadable time
+        abort(400, _("Thời điểm nhận đủ hồ sơ không hợp lệ."))
     when = local_to_utc(form.completed_at.data) if form.completed_at.data else None
     try:
         notice = complete_supplement(dossier, completed_at=when, completed_by=current_user)

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from survey_app.audit import Audit
 from survey_app.auth.models import School, User
 from survey_app.cases.models import Case, CaseStatus, RootCause
-from survey_app.dossiers.models import Apology, CalendarDay, DayKind, Dossier, Procedure
+from survey_app.dossiers.intake import request_supplement
+from survey_app.dossiers.models import Apology, CalendarDay, DayKind, Dossier, Notice, Procedure
 from survey_app.extensions import db
 from survey_app.survey.models import Response
 from survey_app.timeutil import LOCAL_TZ, utcnow
@@ -51,6 +52,9 @@ class Side:
     open_dossier: Dossier  # received, not returned: return/withdraw forms are live
     late_dossier: Dossier  # returned late with an apology letter
     late_bare: Dossier  # returned late, no apology yet: the apology form is live
+    paper_dossier: Dossier  # received: the supplement request and refusal forms are live
+    notice_dossier: Dossier  # received, awaiting papers: its request prints, completes
+    notice: Notice  # notice_dossier's open supplement request
     case: Case
     resolved_case: Case
     day: CalendarDay
@@ -118,6 +122,9 @@ def _side(app, make, code: str, prefix: str) -> Side:
     )
     day = CalendarDay(school_id=school.id, day=date(2031, 1, 6), kind=DayKind.OFF, note="Nghỉ")
     db.session.add(day)
+    paper_dossier = make.dossier(school=school, received_at=now - timedelta(days=1))
+    notice_dossier = make.dossier(school=school, received_at=now - timedelta(days=1))
+    notice = request_supplement(notice_dossier, papers=f"Bản sao học bạ {code}")
     db.session.commit()
 
     client = app.test_client()
@@ -154,6 +161,9 @@ def _side(app, make, code: str, prefix: str) -> Side:
         open_dossier=open_dossier,
         late_dossier=late_dossier,
         late_bare=late_bare,
+        paper_dossier=paper_dossier,
+        notice_dossier=notice_dossier,
+        notice=notice,
         case=case_of(case_dossier),
         resolved_case=resolved_case,
         day=day,
@@ -212,6 +222,7 @@ def url_args(world: World, side: Side | None = None) -> dict[str, str]:
         "case_id": str(side.case.id),
         "procedure_id": str(side.procedure.id),
         "day_id": str(side.day.id),
+        "notice_id": str(side.notice.id),
         "token": side.case_dossier.token,
         "name": "trend",
         "filename": "app.css",
@@ -234,6 +245,11 @@ DOSSIER_FOR = {
     "dossiers.withdraw": "open_dossier",
     "dossiers.record_apology": "late_bare",
     "dossiers.apology_letter": "late_dossier",
+    "dossiers.ready": "open_dossier",
+    "dossiers.request_supplement_view": "paper_dossier",
+    "dossiers.refuse_view": "paper_dossier",
+    "dossiers.notice": "notice_dossier",
+    "dossiers.complete_supplement_view": "notice_dossier",
     "survey.paper_entry": "fresh_dossier",
     "survey.kiosk_survey": "kiosk_dossier",
 }
@@ -284,6 +300,10 @@ def valid_payloads(world: World, side: Side | None = None) -> dict[str, dict[str
             "return_channel": "counter",
         },
         "dossiers.withdraw": {"reason": "Phụ huynh xin rút hồ sơ"},
+        "dossiers.ready": {},
+        "dossiers.request_supplement_view": {"papers": "Bản sao giấy khai sinh"},
+        "dossiers.refuse_view": {"reason": "Không thuộc thẩm quyền của nhà trường"},
+        "dossiers.complete_supplement_view": {},
         "dossiers.import_csv": {"file": (io.BytesIO(import_csv(side)), "ho-so.csv")},
         "dossiers.record_apology": {
             "reason": "Chờ xác nhận của phòng giáo dục",
@@ -351,6 +371,8 @@ TEXT_FIELDS = {
     "dossiers.new": ["student_name", "student_class", "applicant_name", "applicant_phone"],
     "dossiers.withdraw": ["reason"],
     "dossiers.record_apology": ["reason"],
+    "dossiers.request_supplement_view": ["papers"],
+    "dossiers.refuse_view": ["reason"],
     "dossiers.new_procedure": ["code", "name", "name_en"],
     "dossiers.edit_procedure": ["name", "name_en"],
     "dossiers.add_calendar_day": ["note"],

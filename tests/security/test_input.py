@@ -74,7 +74,7 @@ def test_nul_in_paths_and_query_strings_is_never_a_500(app, world):
     params = "q month status procedure state period school from to format date layout code"
     params = [*params.split(), "f", "page", "lang", "via", "next", "saved"]
     poisoned = {k: "a\x00b" for k in url_args(world)}
-    for k in ("case_id", "procedure_id", "day_id"):  # integer converters: 404 by routing
+    for k in ("case_id", "procedure_id", "day_id", "notice_id"):  # integer converters: 404
         poisoned[k] = url_args(world)[k]
     junk = ("x\x00y", "\u00e9' OR 1=1--", "9" * 40)
     checked = 0

@@ -13,6 +13,8 @@ from survey_app.dossiers.models import (
     DossierState,
     DossierStatus,
     IntakeChannel,
+    NoticeKind,
+    ResolutionTiming,
     ReturnChannel,
 )
 from survey_app.letterhead import date_line
@@ -32,7 +34,9 @@ ENUMS = SimpleNamespace(
             DossierStatus,
             EventKind,
             IntakeChannel,
+            NoticeKind,
             Overall,
+            ResolutionTiming,
             ResponseChannel,
             ReturnChannel,
             Role,

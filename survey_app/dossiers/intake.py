@@ -22,6 +22,7 @@ from survey_app.dossiers.models import (
     Notice,
     NoticeKind,
     Procedure,
+    ResolutionTiming,
     ReturnChannel,
     new_short_code,
     new_token,
@@ -237,7 +238,7 @@ def mark_ready(dossier: Dossier, *, marked_by: User | None = None) -> Dossier:
     dossier.ready_at = utcnow()
     db.session.flush()
     audit(
-        "ready",
+        "mark_ready",
         "dossier",
         dossier.id,
         school_id=dossier.school_id,
@@ -360,7 +361,7 @@ def request_supplement(dossier: Dossier, *, papers: str, issued_by: User | None 
     db.session.add(notice)
     db.session.flush()
     audit(
-        "supplement",
+        "request_supplement",
         "dossier",
         dossier.id,
         school_id=dossier.school_id,
@@ -396,7 +397,7 @@ def complete_supplement(
     dossier.due_date = due
     db.session.flush()
     audit(
-        "supplement_done",
+        "complete_supplement",
         "dossier",
         dossier.id,
         school_id=dossier.school_id,
@@ -427,7 +428,7 @@ def refuse_dossier(dossier: Dossier, *, reason: str, refused_by: User | None = N
     dossier.withdraw_reason = (_("Từ chối tiếp nhận, giải quyết") + ": " + reason)[:500]
     db.session.flush()
     audit(
-        "refusal",
+        "refuse",
         "dossier",
         dossier.id,
         school_id=dossier.school_id,
@@ -446,13 +447,15 @@ def is_on_time(dossier: Dossier) -> bool | None:
     return None if late is None else not late
 
 
-def resolution_timing(dossier: Dossier) -> str | None:
-    """early / on_time / late by the resolved day (Dossier.resolved_on); None while open."""
+def resolution_timing(dossier: Dossier) -> ResolutionTiming | None:
+    """Early, on time or late by the resolved day (Dossier.resolved_on); None while open."""
     if dossier.resolved_on is None:
         return None
     if dossier.resolved_on < dossier.due_date:
-        return "early"
-    return "on_time" if dossier.resolved_on == dossier.due_date else "late"
+        return ResolutionTiming.EARLY
+    if dossier.resolved_on == dossier.due_date:
+        return ResolutionTiming.ON_TIME
+    return ResolutionTiming.LATE
 
 
 def apology_deadline(first_due: date, calendar: WorkCalendar) -> date:

@@ -71,6 +71,14 @@ class DossierState(LabelledEnum):
     SUPPLEMENT = "supplement", _l("Chờ bổ sung hồ sơ")
 
 
+class ResolutionTiming(LabelledEnum):
+    """Resolved before, on or after the due date (dossiers.intake.resolution_timing)."""
+
+    EARLY = "early", _l("Trước hạn")
+    ON_TIME = "on_time", _l("Đúng hạn")
+    LATE = "late", _l("Quá hạn")
+
+
 class DayKind(LabelledEnum):
     OFF = "off", _l("Ngày nghỉ thêm")  # an extra day off announced by the government
     WORK = "work", _l("Ngày làm việc bù")  # a make-up working day (usually a Saturday)

@@ -17,6 +17,7 @@ from survey_app.dossiers.models import (
     ResolutionTiming,
     ReturnChannel,
 )
+from survey_app.dossiers.register import RegisterState
 from survey_app.letterhead import date_line
 from survey_app.survey.models import Overall, ResponseChannel
 from survey_app.timeutil import format_date, format_datetime
@@ -37,6 +38,7 @@ ENUMS = SimpleNamespace(
             NoticeKind,
             Overall,
             ResolutionTiming,
+            RegisterState,
             ResponseChannel,
             ReturnChannel,
             Role,

@@ -63,13 +63,14 @@ def test_principal_dashboard_shows_targets_cases_and_next_report(client, auth, m
         "Tỷ lệ giải quyết đúng hạn",
         "Tỷ lệ hồ sơ trực tuyến toàn trình",
         "Phản ánh quá hạn xử lý",
-        "Báo cáo sắp đến hạn",
+        "Hạn gửi báo cáo",
         "≥ 90%",
         "&gt; 95%",
         "Chưa đạt",
         "0,0%",
         "0/1",
-        "KTC 95%",
+        "khoảng 0,0%–",  # the 95% interval, explained once below the figures
+        "Khoảng tin cậy 95%: với số phiếu đã có",
     ):
         assert text in html, text
     assert f"/reports/charts/trend.svg?period={today:%Y-%m}" in html

@@ -2,15 +2,28 @@
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import joinedload
 
 from survey_app.dossiers.models import Dossier, DossierStatus, Notice, NoticeKind
 from survey_app.dossiers.workdays import WorkCalendar
+from survey_app.enums import LabelledEnum
 from survey_app.parsing import parse_month
 from survey_app.timeutil import period_bounds_utc
 
-STATES = ("late", "at_risk", "overdue")
+
+class RegisterState(LabelledEnum):
+    """The register's "due" filter (?state=...); the dashboard's to-do numbers link to it."""
+
+    AT_RISK = "at_risk", _l("Sắp đến hạn")
+    DUE = "due", _l("Quá hạn hoặc đến hạn hôm nay")
+    OVERDUE = "overdue", _l("Quá hạn")
+    LATE = "late", _l("Đã trả trễ hạn")
+    NO_APOLOGY = "no_apology", _l("Trễ hạn, chưa có thư xin lỗi")
+
+
+STATES = tuple(s.value for s in RegisterState)
 
 
 def returned_late():
@@ -36,6 +49,23 @@ def overdue(today: date):
         Dossier.due_date < today,
         ~awaiting_supplement(),
     )
+
+
+def due(today: date):
+    """Not resolved and due today or earlier: what the desk must finish today (ones awaiting
+    a supplement wait for the papers)."""
+    return and_(
+        Dossier.status == DossierStatus.RECEIVED,
+        Dossier.ready_at.is_(None),
+        Dossier.due_date <= today,
+        ~awaiting_supplement(),
+    )
+
+
+def without_apology(today: date):
+    """Late (resolved after the due date) or overdue, with no apology letter recorded: the
+    register's twin of intake.needs_apology (an open supplement request stops the clock)."""
+    return and_(~Dossier.apology.has(), or_(returned_late(), overdue(today)))
 
 
 def at_risk(today: date, calendar: WorkCalendar):
@@ -87,6 +117,10 @@ def register_query(
         query = query.where(overdue(today))
     elif state == "at_risk":
         query = query.where(at_risk(today, calendar))
+    elif state == "due":
+        query = query.where(due(today))
+    elif state == "no_apology":
+        query = query.where(without_apology(today))
     if q:
         q = q.strip()
         query = query.where(

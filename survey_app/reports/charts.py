@@ -23,6 +23,7 @@ from survey_app.reports import queries, vector
 from survey_app.reports.periods import Period, trailing_months
 from survey_app.reports.stats import _language
 from survey_app.survey.models import Overall
+from survey_app.timeutil import local_today
 
 matplotlib.rcParams["font.family"] = ["DejaVu Sans"]  # every Vietnamese diacritic
 matplotlib.rcParams["svg.hashsalt"] = "hai-long"  # identical input, identical SVG
@@ -101,6 +102,9 @@ def trend_data(school_id, period):
     months = trailing_months(period.last_day, 12)
     rows = F.breakdown(school_id, months, "month")
     targets = F.targets(school_id, period)
+    today = local_today()
+    # months not over yet: their dossiers are still being returned and answered
+    running = tuple(m.end > today for m in months.months())
     return (
         tuple(r.label for r in rows),
         tuple(r.rate("coverage").value for r in rows),
@@ -110,6 +114,8 @@ def trend_data(school_id, period):
         _("Tỷ lệ khảo sát"),
         _("Tỷ lệ hài lòng"),
         _("Chỉ tiêu"),
+        running,
+        _("đang diễn ra"),
     )
 
 
@@ -151,14 +157,30 @@ def negatives_data(school_id, period):
 # --- drawing ---------------------------------------------------------------------------
 
 
+def _series(ax, values, running, marker, colour, label) -> None:
+    """Closed months as a solid line; a month still running dashed, its marker hollow."""
+    nan = float("nan")
+    ys = [nan if v is None else v for v in values]
+    done = [nan if r else y for y, r in zip(ys, running, strict=True)]
+    ax.plot(range(len(ys)), done, marker + "-", color=colour, label=label)
+    for i, is_running in enumerate(running):
+        if not is_running:
+            continue
+        before = max((j for j in range(i) if not running[j] and ys[j] == ys[j]), default=None)
+        xs = [i] if before is None else [before, i]
+        ax.plot(xs, [ys[j] for j in xs], linestyle="--", color=colour, linewidth=1.2)
+        ax.plot([i], [ys[i]], marker, color=colour, markerfacecolor="white")
+
+
 def draw_trend(data) -> Figure:
-    labels, coverage, satisfaction, t_cov, t_sat, l_cov, l_sat, l_target = data
+    labels, coverage, satisfaction, t_cov, t_sat, l_cov, l_sat, l_target = data[:8]
+    running, l_running = data[8:]
     fig, ax = _new()
     x = range(len(labels))
-    nan = float("nan")
-    ax.plot(x, [nan if v is None else v for v in coverage], "o-", color=BLUE, label=l_cov)
-    ax.plot(x, [nan if v is None else v for v in satisfaction], "s-", color=GREEN, label=l_sat)
-    ax.axhline(t_cov, color=BLUE, linestyle="--", linewidth=1, label=f"{l_target} {t_cov:.0%}")
+    _series(ax, coverage, running, "o", BLUE, l_cov)
+    _series(ax, satisfaction, running, "s", GREEN, l_sat)
+    labels = [f"{lab}\n({l_running})" if r else lab for lab, r in zip(labels, running, strict=True)]
+    ax.axhline(t_cov, color=BLUE, linestyle="-.", linewidth=1, label=f"{l_target} {t_cov:.0%}")
     ax.axhline(t_sat, color=GREEN, linestyle=":", linewidth=1, label=f"{l_target} {t_sat:.0%}")
     ax.set_xticks(list(x), labels, rotation=45, fontsize=8)
     ax.set_ylim(0, 1.05)

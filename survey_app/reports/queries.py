@@ -9,7 +9,7 @@ all schools when `school_id` is None) and a Period of local dates.
 """
 
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import (
     Integer,
@@ -24,7 +24,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from survey_app.cases import queries as case_queries
 from survey_app.cases.models import Case
+from survey_app.dossiers import register
 from survey_app.dossiers.models import Apology, Dossier, DossierStatus, IntakeChannel, Procedure
 from survey_app.extensions import db
 from survey_app.reports.periods import Period
@@ -38,7 +40,7 @@ from survey_app.reports.sql import (
 from survey_app.rules import get_rule
 from survey_app.survey import questions
 from survey_app.survey.models import ASSISTED, SELF_SERVICE, Answer, Overall, Response
-from survey_app.timeutil import local_today
+from survey_app.timeutil import day_start_utc, local_today
 
 SATISFIED = (Overall.VERY_SATISFIED, Overall.SATISFIED)
 
@@ -565,3 +567,40 @@ def national(school_id: int | None, period: Period, today: date | None = None) -
         .where(_scope(d.school_id, school_id), d.received_at >= a, d.received_at < b)
     ).one()
     return National(**row._asdict())
+
+
+# --- the dashboard's to-do list: what needs doing today (counts; the lists are the register,
+# the inbox and the day's slips, which filter on the same conditions) ---------------------
+
+
+@dataclass
+class Todo:
+    overdue_cases: int = 0
+    dossiers_due: int = 0  # not resolved, due today or earlier
+    dossiers_overdue: int = 0  # of those, due before today
+    without_apology: int = 0  # late or overdue, no apology letter
+    slips_today: int = 0  # results returned today: a slip each to print
+
+
+def todo(school_id: int | None, today: date) -> Todo:
+    """The to-do counts of one school (or all) on `today`: one query per table."""
+    d = Dossier
+    start, end = day_start_utc(today), day_start_utc(today + timedelta(days=1))
+    dossiers = db.session.execute(
+        select(
+            _n(register.due(today)).label("dossiers_due"),
+            _n(register.overdue(today)).label("dossiers_overdue"),
+            _n(register.without_apology(today)).label("without_apology"),
+            _n(
+                and_(
+                    d.status == DossierStatus.RETURNED, d.returned_at >= start, d.returned_at < end
+                )
+            ).label("slips_today"),
+        ).where(_scope(d.school_id, school_id))
+    ).one()
+    overdue_cases = db.session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(_scope(Case.school_id, school_id), case_queries.overdue_clause(today))
+    )
+    return Todo(overdue_cases=overdue_cases, **dossiers._mapping)

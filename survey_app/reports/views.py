@@ -12,7 +12,7 @@ from survey_app.audit import audit
 from survey_app.auth.decorators import role_required
 from survey_app.auth.models import Role, School
 from survey_app.extensions import db
-from survey_app.reports import bp, charts, exports, periods, tables
+from survey_app.reports import bp, charts, exports, periods, queries, tables
 from survey_app.reports import figures as F
 from survey_app.reports.forms import FileReportForm
 from survey_app.reports.models import FiledReport
@@ -25,7 +25,7 @@ OFFICE = Role.OFFICE.value
 
 @bp.context_processor
 def report_helpers():
-    return {"pct": pct}
+    return {"pct": pct, "interval_note": tables.interval_note}
 
 
 def _scope() -> tuple[School | None, bool]:
@@ -76,7 +76,10 @@ def dashboard():
     blocks = []
     for period in (this_month, ytd):
         figures = F.compute(school_id, period, today=today)
-        blocks.append((period, figures, F.headline(figures, F.targets(school_id, period))))
+        rows = F.headline(figures, F.targets(school_id, period))
+        # a month still running is shown with its count, never judged against the target
+        running = period.kind == "month" and periods.tentative_until(period, today) is not None
+        blocks.append((period, figures, rows, running))
     by_school = []
     if current_user.role.value == OFFICE and school is None:
         targets = F.targets(None, ytd)
@@ -90,7 +93,9 @@ def dashboard():
         school=school,
         blocks=blocks,
         now_cases=blocks[0][1].cases,
+        todo=queries.todo(school_id, today),
         next_due=F.next_report_due(school_id, today),
+        today=today,
         by_school=by_school,
         trend_period=this_month,
         view_args=_view_args(school),

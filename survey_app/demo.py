@@ -29,6 +29,7 @@ from survey_app.dossiers.models import (
 from survey_app.dossiers.procedures import seed_procedures
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
+from survey_app.rules import set_rule
 from survey_app.survey import questions
 from survey_app.survey.models import Answer, Response
 from survey_app.timeutil import local_to_utc, local_today, to_local, utcnow
@@ -165,6 +166,7 @@ def _school(code: str, n: int, password_hash: str) -> tuple[School, list[User]]:
     ]
     db.session.add_all(users)
     db.session.flush()
+    set_rule("desk_phone", "028 3855 1234", date(2000, 1, 1), school.id)  # printed on slips
     return school, users
 
 

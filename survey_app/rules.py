@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     # received outside them counts as received at the next opening (Decree 118/2025/NĐ-CP
     # sets no cut-off hour; the hours are the school's own, posted at the desk).
     "office_hours": [["07:30", "11:30"], ["13:30", "17:00"]],
+    "desk_phone": "",  # the one-stop desk's phone number, printed on the slips ("": none)
     "case_due_working_days": 5,
     "token_valid_days": 30,  # the survey link expires this long after return
     "survey_step2_minutes": 60,  # step 2 (details, comment) can be sent this long after step 1

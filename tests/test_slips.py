@@ -1,11 +1,13 @@
 """The printed papers' content: slip, day sheet, receipt (the browser test decodes the QR)."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from survey_app.dossiers.qr import qr_svg
+from survey_app.extensions import db
+from survey_app.rules import set_rule
 from survey_app.timeutil import local_today, to_local, utcnow
 
 
@@ -27,16 +29,22 @@ def test_qr_svg_is_inline_css_sized_and_csp_safe(app):
     assert qr_svg("http://localhost/s/abc") == qr_svg("http://localhost/s/abc")
 
 
-def test_slip_shows_code_short_code_url_and_invitation(client, auth, make):
-    auth.login("clerk")
+def test_slip_shows_code_short_code_qr_desk_phone_and_hours(client, auth, make):
+    clerk = auth.login("clerk")
     now = to_local(utcnow()).replace(tzinfo=None)
     dossier = make.dossier(received_at=now - timedelta(days=1), returned_at=now)
+    set_rule("desk_phone", "028 3855 1234", date(2020, 1, 1), clerk.school_id)
+    db.session.commit()
     url = f"http://localhost/s/{dossier.token}"
     for layout in ("", "?layout=a6", "?layout=80mm"):
         html = _html(client, f"/dossiers/{dossier.code}/slip{layout}")
         assert dossier.school.name.upper() in html and dossier.code in html
         assert dossier.short_code_display in html and re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}", html)
-        assert url in html and "hoặc vào http://localhost/s và nhập mã" in html
+        assert "hoặc vào http://localhost/s và nhập mã" in html
+        # the link is in the QR only: its 32-character token is no use typed by hand
+        assert dossier.token not in html.replace(str(qr_svg(url)), "")
+        assert 'ĐT <strong class="phone">028 3855 1234</strong>' in html
+        assert "Thứ Hai – Thứ Sáu: 07:30–11:30, 13:30–17:00" in html
         assert "Mời Ông/Bà quét mã để đánh giá mức độ hài lòng — chỉ mất 1 phút" in html
         assert html.count('<svg class="qr"') == 1
         assert str(qr_svg(url)) in html
@@ -119,7 +127,8 @@ def test_day_sheet_holds_eight_slips_per_a4_page(client, auth, make):
     html = _html(client, f"/dossiers/slips?date={today.isoformat()}")
     assert html.count('class="sheet a4-sheet"') == 2
     assert html.count('<svg class="qr"') == 9
-    assert re.findall(r"/s/([A-Za-z0-9_-]{20,})<", html) == [d.token for d in mine]
+    assert re.findall(r"[A-Z0-9]{4}-[A-Z0-9]{4}", html) == [d.short_code_display for d in mine]
+    assert not [d for d in mine if d.token in html]  # links in the QR codes only
     _no_inline_styles(html)
     assert _html(client, "/dossiers/slips").count('<svg class="qr"') == 9  # default: today
 

@@ -8,6 +8,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from survey_app.dossiers.intake import issue_apology
 from survey_app.extensions import db
 from survey_app.timeutil import local_today
 from tests.conftest import browser_login
@@ -160,3 +161,58 @@ def test_receipt_prints_on_one_page_with_the_office_hours_note(
     assert _decode((tmp_path / f"receipt-{layout}.png").read_bytes()) == [
         f"{live_server.url}/s/{dossier.token}"
     ]
+
+
+def _fonts_used(page, selector: str) -> dict[str, int]:
+    """{font family Chromium drew with: glyphs} over the text inside `selector`."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    found: dict[str, int] = {}
+    for sel in (selector, selector + " *"):
+        for node in cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": sel})["nodeIds"]:
+            for font in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]:
+                found[font["familyName"]] = found.get(font["familyName"], 0) + font["glyphCount"]
+    return found
+
+
+def test_every_printed_paper_is_set_in_one_serif_with_every_vietnamese_letter(
+    browser, live_server, make
+):
+    """Receipt, slip, day sheet and apology letter: a single font family draws every glyph,
+    headings included (no fallback font for a missing letter such as "Ư" or "Ộ")."""
+    user = make.user("principal")
+    (dossier,) = _returned_dossiers(make, 1)
+    late = make.dossier(
+        received_at=datetime.combine(local_today(), datetime.min.time()) - timedelta(days=30),
+        due_date=local_today() - timedelta(days=20),
+        returned_at=datetime.combine(local_today(), datetime.min.time()) + timedelta(hours=7),
+        student_name="Nguyễn Thị Ửng Ộ",
+    )
+    issue_apology(
+        late,
+        reason="Chờ xác minh hồ sơ gốc",
+        new_due_date=local_today(),
+        channel="phone",
+        issued_at=datetime.combine(local_today(), datetime.min.time()) - timedelta(days=21),
+    )
+    db.session.commit()
+    context, page = _print_page(browser, live_server, user, 210)
+    try:
+        for path in (
+            f"/dossiers/{dossier.code}/receipt",
+            f"/dossiers/{dossier.code}/slip",
+            f"/dossiers/{dossier.code}/slip?layout=80mm",
+            "/dossiers/slips",
+            f"/dossiers/{late.code}/apology",
+        ):
+            assert page.goto(live_server.url + path).status == 200, path
+            fonts = _fonts_used(page, ".sheet")
+            assert len(fonts) == 1 and sum(fonts.values()) > 50, (path, fonts)
+            (family,) = fonts
+            assert family in ("Times New Roman", "Liberation Serif"), (path, fonts)
+            heading = _fonts_used(page, ".sheet .doc-title, .sheet .slip-title")
+            assert set(heading) == {family}, (path, heading)
+    finally:
+        context.close()

@@ -20,6 +20,7 @@ from survey_app.dossiers.views import STAFF, load_dossier
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.parsing import ParseError, parse_date, parse_month
+from survey_app.rules import get_rule
 from survey_app.timeutil import local_today, period_bounds_utc, to_local
 
 RECEIPT_LAYOUTS = ("a5", "a4", "80mm")
@@ -47,9 +48,26 @@ def principal_of(school: School) -> User | None:
     ).first()
 
 
-def slip_context(dossier: Dossier) -> dict:
+def desk_contact(school_id: int) -> dict:
+    """How a parent reaches the desk, as the slips print it: phone (a dated rule) and hours."""
+    today = local_today()
+    return {
+        "desk_phone": get_rule("desk_phone", school_id, today),
+        "desk_hours": WorkCalendar(school_id).hours_text(today),
+    }
+
+
+def slip_context(dossier: Dossier, desk: dict | None = None) -> dict:
+    """What a slip prints: the QR of the survey link (a 32-character token nobody types), the
+    short code and the `/s` address to type it into, and how to reach the desk."""
     url = survey_url(dossier)
-    return {"dossier": dossier, "url": url, "qr": qr_svg(url), "entry_url": code_entry_url()}
+    return {
+        "dossier": dossier,
+        "url": url,
+        "qr": qr_svg(url),
+        "entry_url": code_entry_url(),
+        **(desk or desk_contact(dossier.school_id)),
+    }
 
 
 @bp.route("/dossiers/<code>/receipt")
@@ -69,10 +87,8 @@ def receipt(code):
         received_by=received_by,
         # Outside the opening hours: the instant the dossier counts from (the next opening).
         counts_from=None if opening == dossier.received_at else to_local(opening),
-        hours=", ".join(
-            f"{a:%H:%M}–{b:%H:%M}" for a, b in calendar.office_hours(received_local.date())
-        ),
         **slip_context(dossier),
+        hours=calendar.hours_text(received_local.date()),
     )
 
 
@@ -107,7 +123,8 @@ def slips():
         .order_by(Dossier.returned_at, Dossier.code, Dossier.id)
     )
     page = db.paginate(query, per_page=SLIPS_PER_PAGE, max_per_page=SLIPS_PER_PAGE, error_out=False)
-    slips = [slip_context(d) for d in page.items]
+    desk = desk_contact(current_user.school_id)
+    slips = [slip_context(d, desk) for d in page.items]
     sheets = [slips[i : i + SLIPS_PER_SHEET] for i in range(0, len(slips), SLIPS_PER_SHEET)]
     return render_template(
         "dossiers/slips.html",

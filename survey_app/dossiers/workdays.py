@@ -165,6 +165,10 @@ class WorkCalendar:
         """The desk's opening hours in force on `on`."""
         return parse_hours(self.rule("office_hours", on))
 
+    def hours_text(self, on: date) -> str:
+        """The opening hours as printed on the papers: "07:30–11:30, 13:30–17:00"."""
+        return ", ".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in self.office_hours(on))
+
     def is_open(self, received_at_utc: datetime) -> bool:
         """Inside the desk's opening hours (both ends included) on a working day."""
         local = to_local(received_at_utc)

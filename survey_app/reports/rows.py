@@ -28,7 +28,7 @@ ROW_LIMIT = 50_000
 
 def local(value: datetime | None) -> datetime | None:
     """A stored naive-UTC time as naive local time (what a spreadsheet cell holds)."""
-    return to_local(value).replace(tzinfo=None) if value else None
+    return to_local(value).replace(tzinfo=None, microsecond=0) if value else None
 
 
 def _limited(stmt):

@@ -5,10 +5,12 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
+from pypdf import PdfReader
+
 from survey_app.cases.models import Case
 from survey_app.dossiers.models import IntakeChannel
 from survey_app.extensions import db
-from survey_app.reports import periods, queries, tables
+from survey_app.reports import exports, periods, queries, tables
 
 ROOT = Path(__file__).resolve().parents[1]
 MARCH = periods.parse_period("2020-03")
@@ -94,3 +96,12 @@ def test_ui_words_current_and_spelled_one_way():
             if banned.search(line) and "online_l" not in line:
                 found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert not found, "\n".join(found)
+
+
+def test_the_signed_pdf_carries_the_national_table(app, make, tmp_path):
+    school, _rows = _known_march(make)
+    pdf = exports.export(school, MARCH, True, "pdf", AFTER)[0]
+    (tmp_path / "march.pdf").write_bytes(pdf)
+    text = " ".join(p.extract_text() for p in PdfReader(tmp_path / "march.pdf").pages)
+    assert "Chỉ số theo Bộ chỉ số phục vụ người dân (Quyết định 766/QĐ-TTg)" in text
+    assert "20,0%" in text and "1/5" in text  # (5 - 4) / 5

@@ -223,8 +223,10 @@ def _story(report: Report, st) -> list:
         t = tables[name]
         story += [para(f"{n}. {t.title}", st["h2"]), _grid(t, st, [13 * cm, 4 * cm])]
         n += 1
-    if "provenance" in tables:  # self-service, assisted, looking assisted: no clerk named
-        t = tables["provenance"]
+    for name in ("provenance", "national"):  # no clerk named in either
+        if name not in tables:
+            continue
+        t = tables[name]
         widths = [7 * cm] + [2 * cm] * 5
         story += [
             para(f"{n}. {t.title}", st["h2"]),

@@ -19,17 +19,17 @@ def test_slip_sheet_is_paginated(client, auth, make, monkeypatch):
         make.dossier(received_at=received, returned_at=morning + timedelta(minutes=i))
         for i in range(37)
     ]
-    tokens = []
+    codes = []
     for number, expected in ((1, 16), (2, 16), (3, 5)):
         page = client.get(f"/dossiers/slips?date={today.isoformat()}&page={number}")
         assert page.status_code == 200
         html = page.get_data(as_text=True)
         assert html.count('<svg class="qr"') == expected
         assert "37 phiếu" in html and f"Trang {number}/3" in html
-        tokens += re.findall(r"/s/([A-Za-z0-9_-]{20,})<", html)
+        codes += re.findall(r'class="short-code">([A-Z0-9]{4}-[A-Z0-9]{4})<', html)
         if number < 3:
             assert f"page={number + 1}" in html and f"date={today.isoformat()}" in html
-    assert tokens == [d.token for d in made]  # every slip once, in order of return
+    assert codes == [d.short_code_display for d in made]  # every slip once, in order of return
     past_the_end = client.get(f"/dossiers/slips?date={today.isoformat()}&page=9")
     assert past_the_end.status_code == 200
     assert '<svg class="qr"' not in past_the_end.get_data(as_text=True)

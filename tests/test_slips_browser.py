@@ -67,7 +67,9 @@ def test_slip_qr_decodes_to_the_survey_url(browser, live_server, make, layout):
         context.close()
     url = f"{live_server.url}/s/{dossier.token}"
     assert _decode(png) == [url]
-    assert url in text and dossier.short_code_display in text
+    assert dossier.short_code_display in text and f"{live_server.url}/s và nhập mã" in text
+    assert dossier.token not in text  # the link is in the QR; the desk's hours take its place
+    assert "Bộ phận một cửa" in text and "Thứ Hai – Thứ Sáu" in text
     assert "Mời Ông/Bà quét mã để đánh giá mức độ hài lòng" in text
 
 

@@ -166,6 +166,18 @@ def test_the_principal_sees_it_per_clerk_on_the_report_page(client, auth, answer
     assert cells[2:5] == ["5", "5", "100,0%"]  # self-service, looking assisted, share
 
 
+def test_the_dashboard_shows_this_months_looking_assisted(client, auth, answered):
+    if answered["period"] != periods.month_of(local_today()):
+        pytest.skip("received yesterday, in last month: the tile shows this month only")
+    auth.login("principal", school=answered["school"])
+    html = client.get("/dashboard").get_data(as_text=True)
+    tile = html.split('class="card tile provenance alert"', 1)[1].split("</section>", 1)[0]
+    assert '<p class="big bad">5</p>' in tile
+    assert "83,3%" in tile and "5/6" in tile  # the share, with its count and interval
+    assert "Tự đánh giá: 6 · có hỗ trợ (phiếu giấy, ki-ốt): 1" in tile
+    assert answered["clerk"].full_name not in html
+
+
 def test_the_monthly_report_split_in_csv_and_xlsx(client, auth, answered):
     auth.login("principal", school=answered["school"])
     key = answered["period"].key

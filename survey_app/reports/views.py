@@ -17,7 +17,7 @@ from survey_app.reports import figures as F
 from survey_app.reports.forms import FileReportForm
 from survey_app.reports.models import FiledReport
 from survey_app.reports.periods import PeriodError
-from survey_app.reports.stats import pct
+from survey_app.reports.stats import Rate, pct
 from survey_app.timeutil import local_today
 
 OFFICE = Role.OFFICE.value
@@ -100,7 +100,14 @@ def dashboard():
         trend_period=this_month,
         view_args=_view_args(school),
         indicators=F.TARGETED,
+        provenance=_looks_assisted(school_id, this_month),
     )
+
+
+def _looks_assisted(school_id: int | None, period: periods.Period) -> tuple:
+    """This month's split for the dashboard tile: (figures, looks-assisted share)."""
+    split = queries.provenance(school_id, period)[None]
+    return split, Rate.of(split.looks_assisted, split.self_service)
 
 
 @bp.route("/reports")

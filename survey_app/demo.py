@@ -30,7 +30,7 @@ from survey_app.dossiers.procedures import seed_procedures
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.rules import set_rule
-from survey_app.survey import questions
+from survey_app.survey import provenance, questions
 from survey_app.survey.models import Answer, Response
 from survey_app.timeutil import local_to_utc, local_today, to_local, utcnow
 
@@ -389,7 +389,24 @@ def _response(dossier_id, row, clerks, rng, now):
         "contact_phone": row["applicant_phone"] if consent else None,
         "entered_by_id": entered_by,
         "questions_version": questions.VERSION,
+        **_provenance(dossier_id, row["returned_at"], channel, submitted_at, now),
     }, (details, reasons)
+
+
+def _provenance(dossier_id, returned_at, channel, submitted_at, now) -> dict:
+    """Where a demo self-service answer came from: now and then one from the desk network
+    minutes after the return; device keys for the last 30 days only (older ones forgotten)."""
+    if channel in ("paper", "kiosk"):
+        return dict(provenance.NONE)
+    rng = random.Random(dossier_id)  # its own draws: the demo's other figures stay the same
+    minutes = provenance.minutes_between(returned_at, submitted_at)
+    fresh = now - submitted_at < timedelta(days=provenance.DEVICE_KEY_DAYS)
+    return {
+        "from_desk_network": minutes < 15 and rng.random() < 0.5,
+        "minutes_after_return": minutes,
+        "device_key": f"{rng.getrandbits(128):032x}" if fresh else None,
+        "device_day_answers": None if fresh else 1,
+    }
 
 
 def _follow_up(case: Case, rng: random.Random, now: datetime) -> None:

@@ -127,6 +127,8 @@ def test_backdated_return_is_flagged_everywhere_and_counted(client, auth, make):
     assert csv.status_code == 200
     line = next(x for x in csv.get_data(as_text=True).splitlines() if "nhập bù" in x)
     assert line.split(",")[-1] == "1", line
+    dashboard = client.get("/dashboard", query_string={"period": period.key})
+    assert "trong đó nhập bù: 1" in dashboard.get_data(as_text=True)
 
 
 def test_on_time_rate_counts_the_ready_time_not_the_pickup(app, make):
@@ -248,3 +250,35 @@ def test_dossier_page_states_the_apology_deadline(client, auth, make):
     page = client.get(f"/dossiers/{dossier.code}").get_data(as_text=True)
     assert "10/01/2020" in page  # the deadline, one working day before 13/01
     assert "Không kịp thời" in page
+
+
+def test_one_stop_table_balances_with_ready_times(app, make):
+    """Carried over + received = resolved + withdrawn + open at the end, where "resolved"
+    is the ready time: a result ready but not yet collected is not open."""
+    school = make.school()
+    jan = periods.parse_period("2020-01")
+    # ready in January, still not collected: resolved in January, not open at its end
+    waiting = make.dossier(received_at=datetime(2019, 12, 30, 9), due_date=date(2020, 1, 2))
+    waiting.ready_at = local_to_utc(datetime(2020, 1, 2, 9))
+    # ready in December, collected in January: neither carried over nor resolved in January
+    december = make.dossier(
+        received_at=datetime(2019, 12, 20, 9),
+        due_date=date(2019, 12, 24),
+        returned_at=datetime(2020, 1, 3, 9),
+    )
+    december.ready_at = local_to_utc(datetime(2019, 12, 24, 9))
+    # received in January, ready in January, collected in February
+    late_pickup = make.dossier(
+        received_at=datetime(2020, 1, 20, 9),
+        due_date=date(2020, 1, 22),
+        returned_at=datetime(2020, 2, 3, 9),
+    )
+    late_pickup.ready_at = local_to_utc(datetime(2020, 1, 22, 9))
+    make.dossier(received_at=datetime(2020, 1, 14, 9), due_date=date(2020, 1, 16))  # open
+    db.session.commit()
+    f = queries.flow(school.id, jan, today=date(2020, 3, 1))[None]
+    i = queries.intake(school.id, jan)[None]
+    r = queries.returns(school.id, jan)[None]
+    assert (f.carried_over, i.received, r.returned, f.withdrawn, f.open_end) == (1, 2, 2, 0, 1)
+    assert f.carried_over + i.received == r.returned + f.withdrawn + f.open_end
+    assert f.open_end_past_due == 1

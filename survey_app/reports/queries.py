@@ -17,7 +17,6 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    null,
     or_,
     select,
     union_all,
@@ -302,12 +301,14 @@ def flow(
         return select(*columns).where(_scope(d.school_id, school_id), *where)
 
     # Disjoint parts, each following an index. The check constraint "returned_has_time"
-    # (status 'returned' exactly when returned_at is set) makes them complete.
+    # (status 'returned' exactly when returned_at is set) makes them complete. A dossier
+    # ends when it is resolved (Dossier.resolved_at: ready, else returned), as in returns().
     rows = union_all(
-        # returned: carried over into the period, or still open at its end. On
-        # (school, returned_at, received_at, due_date) alone, without reading a row.
+        # returned: carried over into the period, or still open at its end; found on
+        # (school, returned_at, received_at, due_date) (a result is ready before or when it
+        # is returned, so none ready in or after the period is missed)
         part(
-            d.returned_at,
+            d.resolved_at,
             0,
             d.returned_at >= a,
             d.received_at < b,
@@ -315,7 +316,8 @@ def flow(
         ),
         # open: (school, status, received_at, ...); the received_at test is hidden from
         # the planner so that it does not walk every earlier dossier instead
-        part(null(), 0, d.status == DossierStatus.RECEIVED, unindexed(d.received_at) < b),
+        # (ended when its result is ready, still waiting for the parent)
+        part(d.ready_at, 0, d.status == DossierStatus.RECEIVED, unindexed(d.received_at) < b),
         # withdrawn, received in the period (whenever withdrawn, if at all recorded)
         part(
             func.coalesce(d.withdrawn_at, d.received_at),
@@ -336,7 +338,9 @@ def flow(
     ).subquery()
     open_at_end = or_(rows.c.ended_at.is_(None), rows.c.ended_at >= b)
     columns = {
-        "carried_over": _n(rows.c.received_at < a),
+        "carried_over": _n(
+            and_(rows.c.received_at < a, or_(rows.c.ended_at.is_(None), rows.c.ended_at >= a))
+        ),
         "withdrawn": _n(and_(rows.c.withdrawn == 1, rows.c.ended_at < b)),
         "open_end": _n(open_at_end),
         "open_end_past_due": _n(

@@ -85,11 +85,12 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.auth import bp as auth_bp
     from survey_app.cases import bp as cases_bp
     from survey_app.dossiers import bp as dossiers_bp
+    from survey_app.kiosk import bp as kiosk_bp
     from survey_app.main import bp as main_bp
     from survey_app.reports import bp as reports_bp
     from survey_app.survey import bp as survey_bp
 
-    for bp in (main_bp, auth_bp, dossiers_bp, survey_bp, cases_bp, reports_bp):
+    for bp in (main_bp, auth_bp, dossiers_bp, survey_bp, kiosk_bp, cases_bp, reports_bp):
         app.register_blueprint(bp)
 
 

@@ -70,6 +70,11 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = 8 * 3600
+    # The kiosk tablet's device credential (kiosk/device.py): its cookie, and how long the
+    # principal's one-time enrolment link stays valid.
+    KIOSK_COOKIE_NAME = "hl_kiosk"
+    KIOSK_COOKIE_DAYS = 365
+    KIOSK_ENROL_MINUTES = 30
 
     MAX_CONTENT_LENGTH = 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 64 * 1024
@@ -107,6 +112,7 @@ class ProductionConfig(Config):
     SQLALCHEMY_ENGINE_OPTIONS = {**Config.SQLALCHEMY_ENGINE_OPTIONS, "hide_parameters": True}
     SESSION_COOKIE_NAME = "__Host-hl_session"
     SESSION_COOKIE_SECURE = True
+    KIOSK_COOKIE_NAME = "__Host-hl_kiosk"
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
     PROXY_FIX = int(os.environ.get("PROXY_FIX", "1"))

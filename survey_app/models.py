@@ -13,6 +13,7 @@ from survey_app.dossiers.models import (
     Procedure,
     ReturnChannel,
 )
+from survey_app.kiosk.models import KioskDevice
 from survey_app.notify.models import Outbox
 from survey_app.reports.models import FiledReport
 from survey_app.rules import Rule
@@ -32,6 +33,7 @@ __all__ = [
     "EventKind",
     "FiledReport",
     "IntakeChannel",
+    "KioskDevice",
     "Outbox",
     "Overall",
     "Procedure",

@@ -24,6 +24,7 @@ PUBLIC_ENDPOINTS = {
     "survey.thanks",
     "survey.loop",
     "cases.loop",
+    "kiosk.enrol",  # the principal's one-time enrolment link, opened on the tablet
 }
 ROLES = ("principal", "clerk", "office")
 

@@ -1,4 +1,5 @@
-"""Assisted channels: paper forms typed in by staff, and the kiosk tablet."""
+"""Paper forms typed in by staff (the kiosk tablet: tests/test_kiosk.py; the rules every
+channel shares: tests/test_channel_rules.py)."""
 
 import re
 from datetime import timedelta
@@ -7,6 +8,7 @@ from sqlalchemy import select
 
 from survey_app.audit import Audit
 from survey_app.extensions import db
+from survey_app.survey import questions
 from survey_app.survey.models import Response
 from tests.conftest import csrf_token_from
 from tests.test_survey import count, local_now, returned_dossier, stored
@@ -102,61 +104,35 @@ def test_paper_entry_states_and_school_scope(client, auth, make):
     assert found.status_code == 302 and found.headers["Location"].endswith(answered.code)
 
 
-def _returned_today(make, fraction: float):
-    """Returned today (local), `fraction` of the way from midnight to now: on the kiosk's
-    list of today's returns even in the first hour after midnight."""
-    now = local_now()
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return make.dossier(
-        received_at=now - timedelta(days=3), returned_at=midnight + (now - midnight) * fraction
-    )
-
-
-def test_kiosk_round_trip(client, auth, make):
-    clerk = auth.login("clerk", username="quay")
-    older = _returned_today(make, 1 / 3)
-    latest = _returned_today(make, 2 / 3)
-    start = client.get("/kiosk")
-    html = start.get_data(as_text=True)
-    assert start.status_code == 200
-    assert html.index(latest.code) < html.index(older.code)
-    assert f'href="/kiosk/{latest.code}"' in html
-    url = f"/kiosk/{latest.code}"
-    response = _post(client, url, {"overall": "very_satisfied", "reasons": ["long_wait"]})
-    assert response.status_code == 303 and response.headers["Location"] == "/kiosk/done"
-    row = stored(latest)
-    assert row.channel.value == "kiosk" and row.entered_by_id == clerk.id
-    done = client.get("/kiosk/done").get_data(as_text=True)
-    assert 'http-equiv="refresh" content="8;url=/kiosk"' in done and "Cảm ơn" in done
-    # The answered dossier left the start page; a second answer is refused.
-    assert latest.code not in client.get("/kiosk").get_data(as_text=True)
-    assert client.get(url).status_code == 409
-
-
-def test_kiosk_pages_have_no_way_back_into_staff_pages(client, auth, make):
-    auth.login("clerk")
-    dossier = returned_dossier(make)
-    for url in ("/kiosk", f"/kiosk/{dossier.code}", "/kiosk/done", "/kiosk?code=NOPE"):
-        html = client.get(url).get_data(as_text=True)
-        links = re.findall(r'(?:href|action)="([^"]+)"', html)
-        assert links, url
-        for link in links:
-            assert link.startswith(("/kiosk", "?lang=", "data:")), (url, link)
-        assert "Đăng xuất" not in html
-
-
-def test_kiosk_opens_by_short_code(client, auth, make):
-    auth.login("clerk")
-    dossier = returned_dossier(make, short_code="K7QM3XPA")
-    response = client.get("/kiosk?code=k7qm-3xpa")
-    assert response.status_code == 302 and response.headers["Location"] == f"/kiosk/{dossier.code}"
-    assert client.get("/kiosk?code=ZZZZ").status_code == 404
-
-
 def test_hostile_dossier_codes_are_404_not_500(client, auth, make):
     auth.login("clerk")
     for code in ("%00", "a%00b", "x" * 500, "%C3%28", "..%2F.."):
         assert client.get(f"/survey-entry?code={code}").status_code == 404
-        assert client.get(f"/kiosk?code={code}").status_code == 404
         assert client.get(f"/survey-entry/{code}").status_code == 404
-        assert client.get(f"/kiosk/{code}").status_code == 404
+
+
+def test_paper_questionnaire_and_entry_page_share_order_and_numbering(client, auth, make):
+    """The A5 paper and the page the clerk types it into: same questions, same numbers,
+    same order, and the slip's short code on both."""
+    auth.login("clerk")
+    dossier = returned_dossier(make, short_code="K7QM3XPA")
+    printed = client.get(f"/dossiers/{dossier.code}/questionnaire")
+    entry = client.get(f"/survey-entry/{dossier.code}")
+    assert printed.status_code == entry.status_code == 200
+    printed, entry = printed.get_data(as_text=True), entry.get_data(as_text=True)
+    assert "K7QM-3XPA" in printed and "K7QM-3XPA" in entry
+    assert dossier.token not in printed  # the paper carries the short code, not the link
+    numbers = re.compile(r"<b>([\d.]+)</b>")
+    expected = ["1.", "2.", *(f"2.{n}" for n in range(1, 7)), "3.", "4.", "5."]
+    assert numbers.findall(printed) == numbers.findall(entry) == expected
+    labels = [
+        str(questions.OVERALL_LABEL),
+        *(str(q.label) for q in questions.DETAILS),
+        *(str(label) for _value, label in questions.REASONS),
+    ]
+    for html in (printed, entry):
+        positions = [html.index(label) for label in labels]
+        assert positions == sorted(positions)
+    boxes = 3 + sum(len(q.choices) for q in questions.DETAILS) + len(questions.REASONS) + 1
+    assert printed.count('class="pq-box"') == boxes
+    assert entry.count('type="radio"') + entry.count('type="checkbox"') == boxes

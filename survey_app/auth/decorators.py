@@ -3,20 +3,32 @@
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort
+from flask import abort, current_app, request
 from flask_login import current_user, login_required
 
 
 def role_required(*roles: str) -> Callable:
-    """Require a logged-in user with one of `roles`; 403 for any other role."""
+    """Require a logged-in user with one of `roles`; 403 for any other role.
+
+    A kiosk tablet (its device cookie, enrolled or revoked) with no staff session gets 403
+    too, not the login page: it reaches the kiosk pages only (kiosk/device.py).
+    """
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         @login_required
-        def wrapped(*args, **kwargs):
+        def checked(*args, **kwargs):
             if not current_user.has_role(*roles):
                 abort(403)
             return view(*args, **kwargs)
+
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated and request.cookies.get(
+                current_app.config["KIOSK_COOKIE_NAME"]
+            ):
+                abort(403)
+            return checked(*args, **kwargs)
 
         wrapped.allowed_roles = roles  # read by the route-walk test
         return wrapped

@@ -1,5 +1,6 @@
-"""Printed papers: the receipt, the survey slip (one, or a day's A4 sheet of 8), the apology,
-the control sheet and the month's register (forms: survey_app.dossiers.official_forms)."""
+"""Printed papers: the receipt, the survey slip (one, or a day's A4 sheet of 8), the A5
+paper questionnaire, the apology, the control sheet and the month's register (forms:
+survey_app.dossiers.official_forms)."""
 
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.parsing import ParseError, parse_date, parse_month
 from survey_app.rules import get_rule
+from survey_app.survey import questions
 from survey_app.timeutil import local_today, period_bounds_utc, to_local
 
 RECEIPT_LAYOUTS = ("a5", "a4", "80mm")
@@ -99,6 +101,16 @@ def slip(code):
     layout = _layout(SLIP_LAYOUTS)
     return render_template(
         "dossiers/slip.html", layout=layout, layouts=SLIP_LAYOUTS, **slip_context(dossier)
+    )
+
+
+@bp.route("/dossiers/<code>/questionnaire")
+@role_required(*STAFF)
+def questionnaire(code):
+    """The survey on A5 paper, for a parent without a smartphone; typed in on the
+    paper-entry page, which has the same order and numbering."""
+    return render_template(
+        "survey/questionnaire.html", dossier=load_dossier(code), questions=questions, layout="a5"
     )
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.exc import DBAPIError
 
 from survey_app.auth.views import home_for
 from survey_app.extensions import db, limiter
+from survey_app.kiosk.device import has_kiosk_cookie
 from survey_app.main import bp
 from survey_app.notify.models import Outbox
 from survey_app.timeutil import utcnow
@@ -16,6 +17,8 @@ from survey_app.timeutil import utcnow
 def index():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
+    if has_kiosk_cookie():
+        return redirect(url_for("kiosk.start"))
     return redirect(url_for("survey.enter_code"))
 
 

@@ -72,6 +72,7 @@ class Intake:
     code: int = 0
     paper: int = 0
     kiosk: int = 0
+    paper_late: int = 0  # paper forms entered after the link expired (with their reason)
     self_satisfied: int = 0
     assisted_satisfied: int = 0
     comments: int = 0
@@ -215,6 +216,7 @@ def intake(school_id: int | None, period: Period, group: str | None = None) -> d
         "code": _n(r.channel == "code"),
         "paper": _n(r.channel == "paper"),
         "kiosk": _n(r.channel == "kiosk"),
+        "paper_late": _n(r.late_entry_reason.is_not(None)),
         "self_satisfied": _n(and_(r.channel.in_(SELF_SERVICE), sat)),
         "assisted_satisfied": _n(and_(r.channel.in_(ASSISTED), sat)),
         "comments": _n(has_comment),

@@ -261,3 +261,22 @@ class CodeForm(FlaskForm):
     code = SingleStringField(
         _l("Mã khảo sát trên phiếu"), filters=[lambda v: v.strip() if v else v]
     )
+
+
+LATE_REASON_MAX = 500
+
+
+def late_reason_length(form, field) -> None:
+    if field.data and len(field.data) > LATE_REASON_MAX:
+        raise ValidationError(_l("Lý do tối đa %(max)s ký tự.", max=LATE_REASON_MAX))
+
+
+class PaperEntryForm(StaffSurveyForm):
+    """A paper form typed in by staff: after the link expired it needs a reason (the view
+    asks survey.refusal whether one is needed; it is stored and counted apart)."""
+
+    late_reason = SingleTextAreaField(
+        _l("Lý do nhập phiếu sau khi hết thời hạn khảo sát"),
+        filters=[normalise_text],
+        validators=[clean_text, late_reason_length],
+    )

@@ -40,9 +40,17 @@ class Response(db.Model):
         # (intake reads the same range of the unique index on dossier_id, and the rows.)
         Index("ix_response_dossier_response", "dossier_id", "id"),
         CheckConstraint("contact_phone IS NULL OR contact_consent", name="phone_needs_consent"),
+        # Self-service answers name nobody; a paper form names who typed it; a kiosk answer
+        # names its device (answers from before devices existed name the signed-in clerk).
         CheckConstraint(
-            "(channel IN ('paper', 'kiosk')) = (entered_by_id IS NOT NULL)",
-            name="assisted_has_operator",
+            "(channel IN ('qr', 'code') AND entered_by_id IS NULL AND kiosk_device_id IS NULL)"
+            " OR (channel = 'paper' AND entered_by_id IS NOT NULL AND kiosk_device_id IS NULL)"
+            " OR (channel = 'kiosk'"
+            " AND (kiosk_device_id IS NOT NULL OR entered_by_id IS NOT NULL))",
+            name="answer_names_its_operator",
+        ),
+        CheckConstraint(
+            "late_entry_reason IS NULL OR channel = 'paper'", name="late_entry_on_paper_only"
         ),
     )
 
@@ -57,6 +65,9 @@ class Response(db.Model):
     contact_consent: Mapped[bool] = mapped_column(default=False)
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    kiosk_device_id: Mapped[int | None] = mapped_column(ForeignKey("kiosk_device.id"))
+    # Why a paper form was entered after its link had expired (counted apart in reports).
+    late_entry_reason: Mapped[str | None] = mapped_column(Text)
     questions_version: Mapped[str] = mapped_column(String(20))
     # Where a self-service answer came from, without naming the parent (provenance.py);
     # NULL on paper and kiosk answers. device_key is nulled after 30 days, its day's count

@@ -46,9 +46,12 @@ def store_response(
     form: BaseSurveyForm,
     channel: ResponseChannel,
     entered_by: User | None = None,
+    *,
+    kiosk_device_id: int | None = None,
+    late_entry_reason: str | None = None,
 ) -> int | None:
     """Store a validated form: the response's id, or None when the dossier already has an
-    answer (the race lost).
+    answer (the race lost). The caller has asked survey.refusal.refusal() first.
 
     The parent's link sends step 1 here (the overall answer alone, a form without the other
     fields; step 2 is survey.details); staff channels send the whole form. The common answer
@@ -74,6 +77,8 @@ def store_response(
         "contact_consent": bool(phone and consent),
         "contact_phone": phone if consent else None,
         "entered_by_id": entered_by.id if entered_by else None,
+        "kiosk_device_id": kiosk_device_id,
+        "late_entry_reason": late_entry_reason,
         "questions_version": questions.VERSION,
         "submitted_at": now,
         **provenance.of_answer(dossier, channel, now),
@@ -108,6 +113,8 @@ def store_response(
             as_user=False,
             channel=channel.value,
             dossier_id=dossier_id,
+            **({"kiosk_device_id": kiosk_device_id} if kiosk_device_id else {}),
+            **({"late_entry": True} if late_entry_reason else {}),
         )
         _fault_sleep_before_commit()
         db.session.commit()

@@ -7,13 +7,14 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from survey_app.database import reads_first
-from survey_app.dossiers.models import Dossier, DossierStatus
+from survey_app.dossiers.models import Dossier
 from survey_app.extensions import csrf
 from survey_app.security import bad_form_fields
 from survey_app.survey import bp, details, lookup, questions
 from survey_app.survey.forms import BaseSurveyForm, CodeForm, SkipForm, SurveyForm, step_two_form
 from survey_app.survey.models import ResponseChannel
-from survey_app.survey.submit import can_answer, is_expired, store_response
+from survey_app.survey.refusal import Refusal, refusal
+from survey_app.survey.submit import store_response
 
 
 def _via() -> str | None:
@@ -97,6 +98,16 @@ def _thanks_url(token: str) -> str:
     return url_for("survey.thanks", token=token, lang=_lang())
 
 
+def _refused(dossier: Dossier, refused: Refusal):
+    """The parent's page for each refusal of survey.refusal (the rules of every channel)."""
+    if refused.reason == "not_returned":
+        status = 409 if request.method == "POST" else 200
+        return render_template("survey/status.html", dossier=dossier), status
+    if refused.reason == "answered":
+        return _answered(dossier)
+    return _gone(refused.status)  # withdrawn, expired: 410, the page of an unknown link
+
+
 bp.register_error_handler(429, lookup.too_many_page)
 
 
@@ -107,15 +118,10 @@ def survey(token: str):
     dossier = lookup.dossier_for_token(token)
     if dossier is None:
         return lookup.refuse("token", token, lambda: _gone(404))
-    if dossier.status is DossierStatus.WITHDRAWN:
-        return _gone(410)
-    if not can_answer(dossier):
-        status = 409 if request.method == "POST" else 200
-        return render_template("survey/status.html", dossier=dossier), status
-    if lookup.answered_at_lookup(dossier):
-        return _answered(dossier)
-    if is_expired(dossier):
-        return _gone(410)
+    channel = ResponseChannel.CODE if _via() == "code" else ResponseChannel.QR
+    refused = refusal(dossier, channel, answered=lookup.answered_at_lookup(dossier))
+    if refused is not None:
+        return _refused(dossier, refused)
 
     bad_bytes = bad_form_fields() if request.method == "POST" else set()
     form = SurveyForm(meta={"csrf_context": dossier.token})
@@ -124,7 +130,6 @@ def survey(token: str):
     if not form.validate() or bad_bytes:
         form.reject_bytes(bad_bytes)
         return _form_page(dossier, form, 400)
-    channel = ResponseChannel.CODE if _via() == "code" else ResponseChannel.QR
     if store_response(dossier, form, channel) is None:
         return _answered(dossier)
     return redirect(url_for("survey.more", token=token, lang=_lang()), code=303)

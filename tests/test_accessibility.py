@@ -175,9 +175,15 @@ def test_the_staff_pages_at_desktop_size(live_server, desktop_js, make, axe_sour
         ("dossier register", "/dossiers"),
         ("dossier page", f"/dossiers/{dossier.code}"),
         ("import dossiers", "/dossiers/import"),
+        ("kiosk devices", "/kiosks"),
     ]:
         goto(page, base + path)
         check(page, name, axe_source, seen)
+    page.fill("input[name=name]", "Quầy 1")
+    page.click("form[action='/kiosks'] button[type=submit]")
+    page.wait_for_url("**/kiosks/*/link")
+    check(page, "kiosk enrolment link", axe_source, seen)
+    enrol_link = page.locator(".enrol-url").inner_text()
 
     page.context.clear_cookies()
     browser_login(page, live_server, clerk)
@@ -186,8 +192,20 @@ def test_the_staff_pages_at_desktop_size(live_server, desktop_js, make, axe_sour
         ("return a dossier", f"/dossiers/{open_dossier.code}/return"),
         ("paper answers", "/survey-entry"),
         ("paper answer form", f"/survey-entry/{paper.code}"),
-        ("kiosk", "/kiosk"),
+        ("paper questionnaire", f"/dossiers/{paper.code}/questionnaire"),
     ]:
         goto(page, base + path)
         check(page, name, axe_source, seen)
-    assert len(seen) == 18
+
+    # The kiosk tablet: a signed-out browser opens the principal's one-time link.
+    page.context.clear_cookies()
+    goto(page, enrol_link)
+    check(page, "kiosk enrolment", axe_source, seen)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/kiosk")
+    check(page, "kiosk start", axe_source, seen)
+    page.fill("input[name=code]", paper.short_code_display)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/kiosk/{paper.short_code}")
+    check(page, "kiosk survey", axe_source, seen)
+    assert len(seen) == 23

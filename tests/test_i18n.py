@@ -23,6 +23,8 @@ from survey_app.dossiers.models import Procedure
 from survey_app.dossiers.workdays import shipped_swaps
 from survey_app.extensions import db
 from survey_app.letterhead import place_name
+from survey_app.kiosk.device import digest, new_secret
+from survey_app.kiosk.models import KioskDevice
 from survey_app.timeutil import LOCAL_TZ
 from tests.conftest import csrf_token_from
 
@@ -310,7 +312,8 @@ def test_english_pages_have_no_vietnamese_ui_left(client, make, auth):
         "/reports",
         "/settings/targets",
         "/survey-entry",
-        "/kiosk",
+        "/kiosks",
+        f"/dossiers/{returned.code}/questionnaire",
     ]
     left = {}
     for name, page in parent_pages.items():
@@ -328,4 +331,21 @@ def test_english_pages_have_no_vietnamese_ui_left(client, make, auth):
             left[url] = found
         if url.endswith("/apology"):
             assert "LETTER OF APOLOGY" in html
+    # The kiosk tablet: its device cookie, no staff session.
+    secret = new_secret()
+    device = KioskDevice(
+        school=school, name="Quầy 1", created_by=principal, secret_hash=digest(secret)
+    )
+    db.session.add(device)
+    db.session.commit()
+    tablet = client.application.test_client()
+    tablet.set_cookie("hl_kiosk", f"{device.id}.{secret}")
+    for url in ("/kiosk?lang=en", f"/kiosk/{late.short_code}"):
+        page = tablet.get(url)
+        assert page.status_code == 200, url
+        html = page.get_data(as_text=True)
+        assert '<html lang="en">' in html, url
+        found = _vietnamese_left(html, data)
+        if found:
+            left[url] = found
     assert not left, left

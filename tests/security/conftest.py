@@ -17,6 +17,8 @@ from survey_app.cases.models import Case, CaseStatus, RootCause
 from survey_app.dossiers.intake import request_supplement
 from survey_app.dossiers.models import Apology, CalendarDay, DayKind, Dossier, Notice, Procedure
 from survey_app.extensions import db
+from survey_app.kiosk.device import digest, new_secret
+from survey_app.kiosk.models import KioskDevice
 from survey_app.survey.models import Response
 from survey_app.timeutil import LOCAL_TZ, utcnow
 from tests.conftest import PASSWORD, csrf_token_from
@@ -58,6 +60,8 @@ class Side:
     case: Case
     resolved_case: Case
     day: CalendarDay
+    kiosk: KioskDevice  # the school's enrolled tablet
+    kiosk_cookie: str  # its device credential (the cookie's value)
 
 
 @dataclass
@@ -125,6 +129,16 @@ def _side(app, make, code: str, prefix: str) -> Side:
     paper_dossier = make.dossier(school=school, received_at=now - timedelta(days=1))
     notice_dossier = make.dossier(school=school, received_at=now - timedelta(days=1))
     notice = request_supplement(notice_dossier, papers=f"Bản sao học bạ {code}")
+    secret = new_secret()
+    kiosk = KioskDevice(
+        school=school,
+        name=f"Quầy {code}",
+        created_by=principal,
+        secret_hash=digest(secret),
+        enrolled_at=utcnow(),
+        last_used_at=utcnow(),  # used just now: the attacks' page views write nothing
+    )
+    db.session.add(kiosk)
     db.session.commit()
 
     client = app.test_client()
@@ -167,6 +181,8 @@ def _side(app, make, code: str, prefix: str) -> Side:
         case=case_of(case_dossier),
         resolved_case=resolved_case,
         day=day,
+        kiosk=kiosk,
+        kiosk_cookie=f"{kiosk.id}.{secret}",
     )
 
 
@@ -189,6 +205,14 @@ def login(app, user: User, **client_kw):
     assert response.status_code == 303, response.status_code
     home = client.get("/", follow_redirects=True).get_data(as_text=True)
     return client, csrf_token_from(home)
+
+
+def tablet(app, side: "Side"):
+    """A fresh browser holding `side`'s kiosk credential (no staff session), and a session
+    CSRF token for its posts."""
+    client = app.test_client()
+    client.set_cookie(app.config["KIOSK_COOKIE_NAME"], side.kiosk_cookie)
+    return client, csrf_token_from(client.get("/kiosk").get_data(as_text=True))
 
 
 def snapshot(exclude: tuple[str, ...] = ("audit",)) -> dict[str, list]:
@@ -224,6 +248,8 @@ def url_args(world: World, side: Side | None = None) -> dict[str, str]:
         "day_id": str(side.day.id),
         "notice_id": str(side.notice.id),
         "token": side.case_dossier.token,
+        "short_code": side.case_dossier.short_code,
+        "device_id": str(side.kiosk.id),
         "name": "trend",
         "filename": "app.css",
     }
@@ -251,7 +277,7 @@ DOSSIER_FOR = {
     "dossiers.notice": "notice_dossier",
     "dossiers.complete_supplement_view": "notice_dossier",
     "survey.paper_entry": "fresh_dossier",
-    "survey.kiosk_survey": "kiosk_dossier",
+    "kiosk.survey": "kiosk_dossier",
 }
 TOKEN_FOR = {
     "survey.survey": "link_dossier",
@@ -265,6 +291,7 @@ def args_for(world: World, endpoint: str, side: Side | None = None) -> dict[str,
     side = side or world.a
     values = url_args(world, side)
     values["code"] = getattr(side, DOSSIER_FOR.get(endpoint, "case_dossier")).code
+    values["short_code"] = getattr(side, DOSSIER_FOR.get(endpoint, "case_dossier")).short_code
     values["token"] = getattr(side, TOKEN_FOR.get(endpoint, "case_dossier")).token
     return values
 
@@ -349,7 +376,12 @@ def valid_payloads(world: World, side: Side | None = None) -> dict[str, dict[str
             "effective_from": today.isoformat(),
         },
         "survey.paper_entry": {"overall": "satisfied", "comment": "Phiếu giấy"},
-        "survey.kiosk_survey": {"overall": "satisfied", "comment": "Ki-ốt"},
+        "kiosk.survey": {"overall": "satisfied", "comment": "Ki-ốt"},
+        "kiosk.start": {"code": side.kiosk_dossier.short_code},
+        "kiosk.devices": {"name": "Máy tính bảng mới"},
+        "kiosk.show_link": {},
+        "kiosk.revoke": {},
+        "kiosk.enrol": {},
         "survey.survey": {"overall": "dissatisfied"},
         "survey.more": {
             "reasons": "long_wait",
@@ -390,7 +422,9 @@ TEXT_FIELDS = {
     "reports.settings_targets": ["report_due_dates"],
     "reports.settings_desk_networks": ["networks"],
     "survey.paper_entry": ["comment"],
-    "survey.kiosk_survey": ["comment"],
+    "kiosk.survey": ["comment"],
+    "kiosk.start": ["code"],
+    "kiosk.devices": ["name"],
     "survey.more": ["comment", "phone"],
     "cases.loop": ["comment"],
     "survey.enter_code": ["code"],
@@ -399,9 +433,17 @@ TEXT_FIELDS = {
 POSTER = {
     "dossiers.add_calendar_day": "principal",
     "survey.paper_entry": "principal",  # not the clerk who received the dossier
-    "survey.kiosk_survey": "clerk",
+    "kiosk.survey": "kiosk",  # the tablet's device credential, no staff session
+    "kiosk.start": "kiosk",
 }
-PUBLIC_POSTS = {"auth.login", "survey.survey", "survey.more", "cases.loop", "survey.enter_code"}
+PUBLIC_POSTS = {
+    "auth.login",
+    "survey.survey",
+    "survey.more",
+    "cases.loop",
+    "survey.enter_code",
+    "kiosk.enrol",
+}
 TOKEN_BOUND = {"survey.survey", "survey.more", "cases.loop"}
 
 
@@ -415,12 +457,18 @@ class Poster:
 
     def __init__(self, app, world: World):
         self.app, self.world = app, world
-        self._clients: dict[int, tuple] = {}
+        self._clients: dict[int | tuple, tuple] = {}
 
     def client_for(self, user: User):
         if user.id not in self._clients:
             self._clients[user.id] = login(self.app, user)
         return self._clients[user.id]
+
+    def tablet_for(self, side: Side):
+        key = ("kiosk", side.kiosk.id)
+        if key not in self._clients:
+            self._clients[key] = tablet(self.app, side)
+        return self._clients[key]
 
     def url(self, endpoint: str, side: Side | None = None) -> str:
         return url_for_endpoint(self.app, self.world, endpoint, side)
@@ -446,6 +494,9 @@ class Poster:
                 token = page_token(client, "/login") if csrf else None
             else:
                 token = None
+        elif POSTER.get(endpoint) == "kiosk":
+            client, token = self.tablet_for(side)
+            token = token if csrf else None
         else:
             user = getattr(side, POSTER.get(endpoint, "principal"))
             client, token = self.client_for(user)

@@ -29,10 +29,11 @@ from tests.security.conftest import (
     login,
     rules,
     snapshot,
+    tablet,
     valid_payloads,
 )
 
-ID_ARGS = {"code", "case_id", "procedure_id", "day_id"}
+ID_ARGS = {"code", "short_code", "case_id", "procedure_id", "day_id", "device_id"}
 
 
 def _text_of(response) -> str:
@@ -72,6 +73,27 @@ def test_other_schools_staff_reach_nothing_of_school_a(app, world):
     assert snapshot() == before
 
 
+def test_a_kiosk_of_school_b_reaches_nothing_of_school_a(app, world):
+    """B's tablet, aimed at A's dossiers by short code and tracking code: 404, nothing stored;
+    every staff route: 403."""
+    app.config["SURVEY_LOOKUP_LIMIT"] = app.config["SURVEY_LOOKUP_GLOBAL_LIMIT"] = "999/minute"
+    before = snapshot()
+    client, token = tablet(app, world.b)
+    for dossier in (world.a.kiosk_dossier, world.a.link_dossier, world.a.fresh_dossier):
+        for code in (dossier.short_code, dossier.short_code_display, dossier.code):
+            assert client.get(f"/kiosk/{code}").status_code == 404, code
+            posted = client.post("/kiosk", data={"code": code, "csrf_token": token})
+            assert posted.status_code == 404, code
+        answer = {"overall": "satisfied", "csrf_token": token}
+        assert client.post(f"/kiosk/{dossier.short_code}", data=answer).status_code == 404
+    for rule, view in rules(app, "GET"):
+        allowed = getattr(view, "allowed_roles", None)
+        if allowed and "kiosk" not in allowed:
+            url = build_url(rule, args_for(world, rule.endpoint))
+            assert client.get(url).status_code == 403, url
+    assert snapshot() == before
+
+
 def test_sequential_ids_and_codes_show_only_the_own_school(app, world):
     client, _token = login(app, world.b.principal)
     own_cases = set(db.session.scalars(select(Case.id).where(Case.school_id == world.b.school.id)))
@@ -108,12 +130,11 @@ def test_school_parameters_and_searches_never_cross_schools(app, world):
         f"/dossiers?q={a.case_dossier.code}",
         f"/dossiers/slips?date={a.case_dossier.returned_at.date().isoformat()}",
         f"/survey-entry?code={a.fresh_dossier.short_code}",
-        f"/kiosk?code={a.kiosk_dossier.code}",
         "/cases",
         "/suggestions",
         "/cases/summary",
         "/survey-entry",
-        "/kiosk",
+        "/kiosks",
         "/procedures",
         "/calendar",
     ]

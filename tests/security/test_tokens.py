@@ -24,7 +24,7 @@ from survey_app.survey.lookup import fingerprint
 from survey_app.survey.models import Response
 from survey_app.timeutil import utcnow
 from tests.conftest import PASSWORD, csrf_token_from
-from tests.security.conftest import login, snapshot
+from tests.security.conftest import login, snapshot, tablet
 
 HOSTILE_TOKENS = [
     "a",
@@ -128,9 +128,16 @@ def test_short_codes_normalised_look_alikes_never_match_and_count_as_failures(ap
         assert response.status_code == 404, attempt
     assert client.post("/s", data={"code": "ZZZZZZZZ"}).status_code == 429  # 4th failure
     staff, _token = login(app, world.a.principal)
-    for url in ("/survey-entry", "/kiosk"):
-        assert staff.get(url, query_string={"code": typed}).status_code == 302
-        assert staff.get(url, query_string={"code": look_alike}).status_code == 404
+    assert staff.get("/survey-entry", query_string={"code": typed}).status_code == 302
+    assert staff.get("/survey-entry", query_string={"code": look_alike}).status_code == 404
+    kiosk, token = tablet(app, world.a)
+    found = kiosk.post("/kiosk", data={"code": typed, "csrf_token": token})
+    assert found.status_code == 303 and found.headers["Location"] == f"/kiosk/{code}"
+    for attempt in (look_alike, code[:7] + "0"):
+        assert kiosk.post("/kiosk", data={"code": attempt, "csrf_token": token}).status_code in (
+            404,
+            429,  # the kiosk's failed look-ups count against the same limits
+        )
 
 
 def test_second_submission_is_409_on_every_channel_and_one_row(app, world, poster):
@@ -144,9 +151,15 @@ def test_second_submission_is_409_on_every_channel_and_one_row(app, world, poste
     page = client.get(f"/s/{dossier.token}")
     assert page.status_code == 409 and 'name="overall"' not in page.get_data(as_text=True)
     staff, token = login(app, world.clerk2_a)
-    for url in (f"/survey-entry/{dossier.code}", f"/kiosk/{dossier.code}"):
-        response = staff.post(url, data={"overall": "dissatisfied", "csrf_token": token})
-        assert response.status_code == 409, url
+    response = staff.post(
+        f"/survey-entry/{dossier.code}", data={"overall": "dissatisfied", "csrf_token": token}
+    )
+    assert response.status_code == 409
+    kiosk, token = tablet(app, world.a)
+    response = kiosk.post(
+        f"/kiosk/{dossier.short_code}", data={"overall": "dissatisfied", "csrf_token": token}
+    )
+    assert response.status_code == 409
     assert responses_of(dossier) == 1
 
 
@@ -168,25 +181,15 @@ def test_parent_and_kiosk_racing_on_one_dossier_store_one_answer(live_server, wo
     """Row 5 across channels (QR vs kiosk at the desk); tests/test_survey_concurrency.py
     races 20 posts of one link on SQLite and PostgreSQL."""
     dossier = world.a.link_dossier
-    token, dossier_code = dossier.token, dossier.code
-    username = world.clerk2_a.username
+    token, short_code = dossier.token, dossier.short_code
+    kiosk_cookie = f"hl_kiosk={world.a.kiosk_cookie}"
     db.session.commit()
     url = live_server.url
-    # The clerk's session and CSRF token, over real HTTP.
-    _status, cookie, html = _http(url, "GET", "/login")
-    jar = SimpleCookie(cookie)
-    session = f"hl_session={jar['hl_session'].value}"
-    body = urlencode(
-        {"username": username, "password": PASSWORD, "csrf_token": csrf_token_from(html)}
-    )
-    status, cookie, _html = _http(url, "POST", "/login", body, {"Cookie": session})
-    assert status == 303
-    session = f"hl_session={SimpleCookie(cookie)['hl_session'].value}"
+    # The tablet's device cookie, its session's CSRF token, over real HTTP.
     _s, cookie, kiosk_html = _http(
-        url, "GET", f"/kiosk/{dossier_code}", headers={"Cookie": session}
+        url, "GET", f"/kiosk/{short_code}", headers={"Cookie": kiosk_cookie}
     )
-    if cookie:  # the CSRF token joined the session
-        session = f"hl_session={SimpleCookie(cookie)['hl_session'].value}"
+    session = f"{kiosk_cookie}; hl_session={SimpleCookie(cookie)['hl_session'].value}"
     kiosk_body = urlencode({"overall": "satisfied", "csrf_token": csrf_token_from(kiosk_html)})
     _s, _c, survey_html = _http(url, "GET", f"/s/{token}")
     survey_body = urlencode({"overall": "dissatisfied", "csrf_token": csrf_token_from(survey_html)})
@@ -207,7 +210,7 @@ def test_parent_and_kiosk_racing_on_one_dossier_store_one_answer(live_server, wo
         threading.Thread(target=post, args=(f"/s/{token}", survey_body, {})) for _ in range(8)
     ] + [
         threading.Thread(
-            target=post, args=(f"/kiosk/{dossier_code}", kiosk_body, {"Cookie": session})
+            target=post, args=(f"/kiosk/{short_code}", kiosk_body, {"Cookie": session})
         )
         for _ in range(8)
     ]
@@ -244,7 +247,7 @@ def test_expired_and_foreign_tokens_store_nothing(app, world):
 def test_hostile_ratings_on_the_staff_channels_keep_the_answers(app, world, poster):
     """Row 7 on paper entry and the kiosk (the parent's form: test_survey_hostile.py)."""
     before = snapshot()
-    for endpoint in ("survey.paper_entry", "survey.kiosk_survey"):
+    for endpoint in ("survey.paper_entry", "kiosk.survey"):
         for overall in ("0", "6", "-1", "3.5", "abc", "4 OR 1=1", ""):
             data = {"overall": overall, "comment": "Giữ lại góp ý này", "info_clear": "satisfied"}
             response = poster.post(endpoint, data)
@@ -259,7 +262,7 @@ def test_hostile_ratings_on_the_staff_channels_keep_the_answers(app, world, post
 def test_pollution_and_mass_assignment_on_staff_forms(app, world, poster):
     """Row 8 on paper entry, kiosk and intake: duplicates 400; unknown fields ignored."""
     before = snapshot()
-    for endpoint in ("survey.paper_entry", "survey.kiosk_survey"):
+    for endpoint in ("survey.paper_entry", "kiosk.survey"):
         body = b"overall=satisfied&overall=dissatisfied&comment=a"
         assert poster.post(endpoint, {}, raw=body).status_code == 400
         body = b"overall=satisfied&comment=a&comment=b"

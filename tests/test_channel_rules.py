@@ -14,7 +14,7 @@ from survey_app.survey.refusal import refusal
 from survey_app.timeutil import utcnow
 from tests.conftest import PASSWORD, csrf_token_from
 from tests.kiosk_helpers import kiosk_post, kiosk_tablet
-from tests.test_survey import count, returned_dossier, stored
+from tests.test_survey import count, local_now, returned_dossier, stored
 
 CHANNELS = ("qr", "code", "paper", "kiosk")
 EXPIRED_TEXT = "Thời hạn khảo sát của hồ sơ này đã hết"
@@ -179,3 +179,14 @@ def test_paper_after_expiry_needs_a_reason_and_is_counted_apart(desk):
     today = date.today()
     figures = queries.intake(late.school_id, custom(today - timedelta(days=30), today))[None]
     assert (figures.paper, figures.paper_late) == (2, 1)
+
+
+def test_the_principals_dashboard_shows_late_paper_entries(client, auth, make):
+    auth.login("principal")
+    now = local_now()
+    dossier = make.dossier(
+        received_at=now - timedelta(minutes=2), returned_at=now - timedelta(minutes=1)
+    )
+    make.response(dossier, channel="paper", late_entry_reason="Phiếu gửi qua bưu điện")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Phiếu giấy nhập sau khi hết hạn khảo sát (có ghi lý do): 1" in html

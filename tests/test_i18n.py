@@ -22,9 +22,9 @@ from survey_app.dossiers.intake import issue_apology
 from survey_app.dossiers.models import Procedure
 from survey_app.dossiers.workdays import shipped_swaps
 from survey_app.extensions import db
-from survey_app.letterhead import place_name
 from survey_app.kiosk.device import digest, new_secret
 from survey_app.kiosk.models import KioskDevice
+from survey_app.letterhead import place_name
 from survey_app.timeutil import LOCAL_TZ
 from tests.conftest import csrf_token_from
 

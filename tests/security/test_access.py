@@ -9,6 +9,7 @@ the office reaches no personal data in any page or export.
 import io
 from urllib.parse import parse_qsl, urlsplit
 
+from docx import Document
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -39,6 +40,10 @@ ID_ARGS = {"code", "short_code", "case_id", "procedure_id", "day_id", "device_id
 def _text_of(response) -> str:
     """What a person would read in a response: HTML/CSV text, XLSX cells, PDF text."""
     data = response.data
+    if data.startswith(b"PK") and b"word/document.xml" in data:
+        document = Document(io.BytesIO(data))
+        cells = (c.text for t in document.tables for row in t.rows for c in row.cells)
+        return " ".join([*(p.text for p in document.paragraphs), *cells])
     if data.startswith(b"PK"):
         workbook = load_workbook(io.BytesIO(data))
         return " ".join(

@@ -12,7 +12,13 @@ from survey_app.kiosk.models import KioskDevice
 from survey_app.survey.models import Response
 from survey_app.timeutil import utcnow
 from tests.conftest import csrf_token_from
-from tests.kiosk_helpers import enrol_tablet, enrolment_link, kiosk_post, kiosk_tablet
+from tests.kiosk_helpers import (
+    ENROL_LINK,
+    enrol_tablet,
+    enrolment_link,
+    kiosk_post,
+    kiosk_tablet,
+)
 from tests.test_survey import count, returned_dossier, stored
 
 STAFF_PAGES = ("/dossiers", "/cases", "/reports", "/dashboard", "/survey-entry", "/kiosks")
@@ -210,3 +216,24 @@ def test_kiosk_pages_show_no_other_dossiers(app, client, auth, make):
         for link in links:
             assert link.startswith(("/kiosk", "data:")), (name, link)
         assert "Đăng xuất" not in html
+
+
+def test_a_new_enrolment_link_moves_the_device_to_another_tablet(app, client, auth):
+    auth.login("principal")
+    old_tablet, device = kiosk_tablet(app, client)
+    token = csrf_token_from(client.get("/kiosks").get_data(as_text=True))
+    made = client.post(f"/kiosks/{device.id}/link", data={"csrf_token": token})
+    assert made.status_code == 303
+    link = ENROL_LINK.search(client.get(made.headers["Location"]).get_data(as_text=True))
+    assert old_tablet.get("/kiosk").status_code == 200  # until the new link is used
+    new_tablet = enrol_tablet(app, link.group(0))
+    assert new_tablet.get("/kiosk").status_code == 200
+    assert old_tablet.get("/kiosk").status_code == 403
+    assert _audit_actions() == [
+        "kiosk_created",
+        "kiosk_enrolled",
+        "kiosk_link_issued",
+        "kiosk_enrolled",
+    ]
+    client.post(f"/kiosks/{device.id}/revoke", data={"csrf_token": token})
+    assert client.post(f"/kiosks/{device.id}/link", data={"csrf_token": token}).status_code == 409

@@ -31,7 +31,3 @@ class KioskDevice(db.Model):
 
     school: Mapped[School] = relationship()
     created_by: Mapped[User] = relationship()
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None

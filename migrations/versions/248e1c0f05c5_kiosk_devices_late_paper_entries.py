@@ -1,7 +1,7 @@
 """kiosk devices; a kiosk answer names its device; late paper entries keep their reason
 
 Revision ID: 248e1c0f05c5
-Revises: dd24a3593ace
+Revises: 7a1c5e2d9b40
 Create Date: 2026-12-04 10:13:41.737661
 
 - kiosk_device: a tablet enrolled by the principal (hashed secret, one-time enrolment code,
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "248e1c0f05c5"
-down_revision = "dd24a3593ace"
+down_revision = "7a1c5e2d9b40"
 branch_labels = None
 depends_on = None
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from survey_app.auth.models import Role, School, User
+from survey_app.dossiers.models import IntakeChannel
 from survey_app.extensions import db
 from survey_app.reports import figures as F
 from survey_app.reports import queries
@@ -122,10 +123,8 @@ def onestop_table(figures: F.Figures) -> Table:
     rows = [
         [_("Kỳ trước chuyển qua"), f.carried_over],
         [_("Tiếp nhận mới trong kỳ"), i.received],
-        [_("– trực tiếp tại bộ phận một cửa"), i.counter],
-        [_("– qua bưu chính"), i.postal],
-        [_("– trực tuyến một phần"), i.online_l3],
-        [_("– trực tuyến toàn trình"), i.online_l4],
+        # by channel, in the channel's own words ("– trực tuyến toàn trình")
+        *([f"– {c.label[:1].lower()}{c.label[1:]}", getattr(i, c.value)] for c in IntakeChannel),
         [_("Đã giải quyết (trả kết quả)"), r.returned],
         [_("– trước hạn"), r.early],
         [_("– đúng hạn"), r.on_time],

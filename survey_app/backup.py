@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import and_, exists, func, not_, select, update
+from sqlalchemy import and_, bindparam, exists, func, not_, select, update
 from sqlalchemy.engine import URL
 
 from survey_app import backup_schema, parsing
@@ -22,6 +22,7 @@ from survey_app.audit import audit
 from survey_app.auth.models import School
 from survey_app.cases.models import Case, CaseEvent, CaseStatus
 from survey_app.dossiers.models import Dossier, DossierStatus
+from survey_app.dossiers.search import search_text_of
 from survey_app.extensions import db
 from survey_app.notify.models import Outbox
 from survey_app.rules import get_rule
@@ -399,6 +400,7 @@ def purge(before, school_code, yes):
             )
             .execution_options(synchronize_session=False)
         ).rowcount
+        _refold_purged(school.id, now)
         phones = db.session.execute(
             update(Response)
             .where(*_phone_filters(school.id, cutoff))
@@ -433,4 +435,27 @@ def purge(before, school_code, yes):
         click.echo(
             f"Scrubbed {texts_scrubbed} comments, case notes and mail bodies older than the "
             "retention period (rule free_text_retention_days)."
+        )
+
+
+def _refold_purged(school_id: int, purged_at: datetime) -> None:
+    """The names and phones just removed leave the register's search text too."""
+    rows = db.session.execute(
+        select(
+            Dossier.id,
+            Dossier.code,
+            Dossier.short_code,
+            Dossier.student_name,
+            Dossier.student_class,
+            Dossier.applicant_name,
+            Dossier.applicant_phone,
+        ).where(Dossier.school_id == school_id, Dossier.personal_data_purged_at == purged_at)
+    ).mappings()
+    params = [{"row_id": row["id"], "folded": search_text_of(dict(row))} for row in rows]
+    if params:
+        db.session.execute(
+            update(Dossier.__table__)
+            .where(Dossier.__table__.c.id == bindparam("row_id"))
+            .values(search_text=bindparam("folded")),
+            params,
         )

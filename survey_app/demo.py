@@ -27,6 +27,7 @@ from survey_app.dossiers.models import (
     new_token,
 )
 from survey_app.dossiers.procedures import seed_procedures
+from survey_app.dossiers.search import search_text_of
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.rules import set_rule
@@ -201,6 +202,7 @@ def generate(
                     pass
                 short_codes.add(code)
                 row["short_code"] = code
+                row["search_text"] = search_text_of(row)  # a bulk insert runs no ORM events
                 dossiers.append(row)
                 plans.append(plan)
         day += timedelta(days=1)

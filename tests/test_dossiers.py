@@ -59,7 +59,10 @@ def test_clerk_registers_a_dossier(client, auth, make):
     dossier = db.session.scalars(select(Dossier)).one()
     year = to_local(dossier.received_at).year
     assert dossier.code == f"{year}-000001"
-    assert response.headers["Location"] == f"/dossiers/{dossier.code}"
+    assert response.headers["Location"] == f"/dossiers/{dossier.code}?received=1"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    # the page after intake leads with printing the receipt
+    assert f'class="button primary" href="/dossiers/{dossier.code}/receipt"' in page
     assert dossier.received_by_id == clerk.id
     assert dossier.intake_channel.value == "postal"
     assert dossier.applicant_phone == "0901 234 567"
@@ -73,7 +76,7 @@ def test_clerk_registers_a_dossier(client, auth, make):
     trail = db.session.scalars(select(Audit).where(Audit.entity == "dossier")).all()
     assert [(a.action, a.entity_id, a.user_id) for a in trail] == [("create", dossier.id, clerk.id)]
     second = post_form(client, "/dossiers/new", intake_data(procedure, student_name="Lê Thị Hai"))
-    assert second.headers["Location"] == f"/dossiers/{year}-000002"
+    assert second.headers["Location"] == f"/dossiers/{year}-000002?received=1"
 
 
 def test_intake_refuses_a_post_without_csrf(client, auth, make):

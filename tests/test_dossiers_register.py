@@ -170,15 +170,79 @@ def test_register_filter_by_procedure(client, auth, states):
     assert _codes(html) == ["S-RISK"]
 
 
-def test_register_is_sorted_by_due_date_and_marks_states(client, auth, states):
+def test_register_opens_on_what_needs_action_nearest_due_first(client, auth, states):
     auth.login("clerk")
     html = client.get("/dossiers").get_data(as_text=True)
+    # in progress only, the overdue one first, then at risk, then later
+    assert _codes(html) == ["S-OVERDUE", "S-RISK", "S-LATER"]
+    assert 'class="row-overdue"' in html and 'class="row-at-risk"' in html
+    assert "Quá hạn" in html and "Sắp đến hạn" in html
+    assert '<option value="received" selected>' in html
+
+
+def test_register_all_statuses_newest_first_and_marks_states(client, auth, states):
+    auth.login("clerk")
+    html = client.get("/dossiers?status=all").get_data(as_text=True)
     codes = _codes(html)
     by_code = {d.code: d for d in states.values()}
-    dues = [by_code[c].due_date for c in codes]
-    assert dues == sorted(dues) and len(codes) == len(states)
+    received = [by_code[c].received_at for c in codes]
+    assert received == sorted(received, reverse=True) and len(codes) == len(states)
     for label in ("Quá hạn", "Sắp đến hạn", "Đã trả trễ hạn", "Đã trả đúng hạn", "Đã rút"):
         assert label in html
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("khoi", {"K-1"}),  # no diacritics, lower case: "Lê Minh Khôi"
+        ("KHÔI", {"K-1"}),
+        ("do thi", {"K-2"}),  # đ typed as d: "Đỗ Thị Hằng" (the parent)
+        ("Đỗ", {"K-2"}),
+        ("0912 345 678", {"K-1"}),  # the phone as printed
+        ("0912345678", {"K-1"}),
+        ("091.234.5678", {"K-1"}),
+        ("9a2", {"K-2"}),  # the class
+        ("k-1", {"K-1"}),  # the tracking code, any case
+        ("nguyen", {"K-1", "K-2"}),
+        ("khoi | do", set()),  # never across two fields
+    ],
+)
+def test_register_search_folds_diacritics_and_case(client, auth, make, q, expected):
+    make.dossier(
+        code="K-1",
+        student_name="Lê Minh Khôi",
+        applicant_name="Nguyễn Văn Bình",
+        applicant_phone="0912 345 678",
+        student_class="7A1",
+    )
+    make.dossier(
+        code="K-2",
+        student_name="Nguyễn Thị Lan",
+        applicant_name="Đỗ Thị Hằng",
+        applicant_phone="0987000111",
+        student_class="9A2",
+    )
+    auth.login("clerk")
+    response = client.get("/dossiers", query_string={"q": q})
+    assert response.status_code == 200
+    assert set(_codes(response.get_data(as_text=True))) == expected
+
+
+def test_register_search_finds_the_short_code_as_printed(client, auth, make):
+    dossier = make.dossier(code="K-9")
+    make.dossier(code="K-10")
+    auth.login("clerk")
+    for typed in (dossier.short_code.lower(), dossier.short_code_display):
+        html = client.get("/dossiers", query_string={"q": typed}).get_data(as_text=True)
+        assert _codes(html) == ["K-9"], typed
+
+
+def test_search_text_follows_an_edit(app, make):
+    dossier = make.dossier(student_name="Trần Bé")
+    assert "tran be" in dossier.search_text
+    dossier.student_name = "Phạm Thị Ngọc Ánh"
+    db.session.commit()
+    assert "pham thi ngoc anh" in dossier.search_text and "tran be" not in dossier.search_text
 
 
 @pytest.mark.parametrize(
@@ -191,15 +255,21 @@ def test_register_rejects_bad_filters_with_400(client, auth, query):
     assert 'class="error"' in response.get_data(as_text=True)
 
 
-def test_register_pages_by_fifty(client, auth, make):
+def test_register_pages_by_fifty_with_numbered_pages_and_filters_kept(client, auth, make):
     auth.login("clerk")
     received = to_local(utcnow()).replace(tzinfo=None) - timedelta(days=2)
     for i in range(51):
-        make.dossier(code=f"P-{i:03d}", received_at=received)
+        make.dossier(code=f"P-{i:03d}", received_at=received, student_name="Lê Khôi")
     first = client.get("/dossiers").get_data(as_text=True)
     second = client.get("/dossiers?page=2").get_data(as_text=True)
     assert len(_codes(first)) == 50 and len(_codes(second)) == 1
     assert "Trang 1/2" in first and "page=2" in first
+    assert re.search(r'<a aria-current="page" href="[^"]*page=1[^"]*">1</a>', first)
+    assert re.search(r'<a aria-current="page" href="[^"]*page=2[^"]*">2</a>', second)
+    assert "Trang đầu" in second and "Trang cuối" in first
+    filtered = client.get("/dossiers?q=khoi&status=received").get_data(as_text=True)
+    links = re.findall(r'href="(/dossiers\?[^"]*page=2[^"]*)"', filtered)
+    assert links and all("q=khoi" in x and "status=received" in x for x in links)
     assert client.get("/dossiers?page=9").status_code == 200
 
 

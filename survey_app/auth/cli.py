@@ -1,4 +1,4 @@
-"""`flask users ...`: staff accounts."""
+"""`flask users ...` and `flask schools ...`: staff accounts and schools."""
 
 import click
 from email_validator import EmailNotValidError, validate_email
@@ -6,9 +6,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from survey_app.audit import audit
+from survey_app.auth import accounts
 from survey_app.auth.models import Role, School, User
-from survey_app.auth.passwords import hash_password
+from survey_app.cases.routing import school_principals
 from survey_app.extensions import db
 
 ROLE_ALIASES = {"district": "office"}  # the plan's "Phòng GD&ĐT" is the oversight office
@@ -32,6 +32,13 @@ def users_cli():
     """Staff accounts."""
 
 
+def _check_password(password: str) -> None:
+    if len(password) < accounts.MIN_PASSWORD_LENGTH:
+        raise click.ClickException(
+            f"Password must have at least {accounts.MIN_PASSWORD_LENGTH} characters."
+        )
+
+
 @users_cli.command("create")
 @click.argument("username")
 @click.option(
@@ -49,12 +56,10 @@ def users_cli():
 def create_user(username, role, email, school_code, full_name, password):
     """Create a staff account; the password is asked for (hidden, confirmed, pipeable)."""
     role = Role(ROLE_ALIASES.get(role, role))
-    username = username.strip().lower()
     email = valid_email(email)
-    if len(password) < 8:
-        raise click.ClickException("Password must have at least 8 characters.")
-    if db.session.scalars(select(User).where(User.username == username)).first():
-        raise click.ClickException(f"User {username!r} already exists.")
+    _check_password(password)
+    if accounts.find_user(username):
+        raise click.ClickException(f"User {accounts.normal_username(username)!r} already exists.")
     school = None
     if role is Role.OFFICE:
         if school_code:
@@ -68,31 +73,18 @@ def create_user(username, role, email, school_code, full_name, password):
                 "Unknown school." if school_code else "Name the school with --school CODE."
             )
         school = schools[0]
-    user = User(
-        username=username,
-        role=role,
-        email=email,
-        full_name=full_name or username,
-        password_hash=hash_password(password),
-        school=school,
+    user = accounts.create_user(
+        username, role, password=password, school=school, full_name=full_name, email=email
     )
-    db.session.add(user)
-    db.session.flush()
-    audit("create", "user", user.id, school_id=school.id if school else None, role=role.value)
     db.session.commit()
-    click.echo(f"Created {role.value} {username}" + (f" at {school.code}" if school else ""))
+    click.echo(f"Created {role.value} {user.username}" + (f" at {school.code}" if school else ""))
 
 
 def _user(username: str) -> User:
-    user = db.session.scalars(select(User).where(User.username == username.strip().lower())).first()
+    user = accounts.find_user(username)
     if user is None:
         raise click.ClickException(f"No user {username!r}.")
     return user
-
-
-def _end_sessions(user: User) -> None:
-    """Every cookie of this user stops working (the loader checks the session version)."""
-    user.session_version += 1
 
 
 @users_cli.command("set-password")
@@ -102,11 +94,8 @@ def _end_sessions(user: User) -> None:
 def set_password(username, password):
     """Set a new password (asked for, hidden, confirmed); signs the user out everywhere."""
     user = _user(username)
-    if len(password) < 8:
-        raise click.ClickException("Password must have at least 8 characters.")
-    user.password_hash = hash_password(password)
-    _end_sessions(user)
-    audit("password_set", "user", user.id, school_id=user.school_id, as_user=False)
+    _check_password(password)
+    accounts.set_password(user, password)
     db.session.commit()
     click.echo(f"New password set for {user.username}; their open sessions are ended.")
 
@@ -117,16 +106,11 @@ def set_password(username, password):
 def deactivate(username):
     """Disable an account (someone who left): no login, open sessions ended, history kept."""
     user = _user(username)
-    if not user.active:
+    if not accounts.deactivate(user):
         click.echo(f"{user.username} is already inactive.")
         return
-    user.active = False
-    _end_sessions(user)
-    audit("deactivate", "user", user.id, school_id=user.school_id, as_user=False)
     db.session.commit()
     click.echo(f"Deactivated {user.username}.")
-    from survey_app.cases.routing import school_principals  # cases imports auth models
-
     if user.role is Role.PRINCIPAL and not school_principals(user.school_id):
         click.echo(
             "Warning: this school has no active principal left: new cases get no assignee "
@@ -141,11 +125,9 @@ def deactivate(username):
 def activate(username):
     """Enable a deactivated account again (with the password it had)."""
     user = _user(username)
-    if user.active:
+    if not accounts.activate(user):
         click.echo(f"{user.username} is already active.")
         return
-    user.active = True
-    audit("activate", "user", user.id, school_id=user.school_id, as_user=False)
     db.session.commit()
     click.echo(f"Activated {user.username}.")
 
@@ -171,14 +153,8 @@ def schools_cli():
 @with_appcontext
 def create_school(code, name, address):
     """Create a school (with the usual procedures)."""
-    from survey_app.dossiers.procedures import seed_procedures
-
-    if db.session.scalars(select(School).where(School.code == code)).first():
+    if accounts.find_school(code):
         raise click.ClickException(f"School {code!r} already exists.")
-    school = School(code=code, name=name, address=address)
-    db.session.add(school)
-    db.session.flush()
-    seed_procedures(school)
-    audit("create", "school", school.id, school_id=school.id)
+    accounts.create_school(code, name, address)
     db.session.commit()
     click.echo(f"Created school {code}")

@@ -37,6 +37,20 @@ def home_for(user: User) -> str:
     return url_for("reports.dashboard")
 
 
+# What a user with a temporary password may still reach before changing it.
+_BEFORE_CHANGE = {"auth.change_password", "auth.logout", "static"}
+
+
+@bp.before_app_request
+def password_change_first():
+    """After a reset, nothing but the change-password page until the password is changed."""
+    if "_user_id" not in session or request.endpoint in _BEFORE_CHANGE:
+        return None  # parents and anonymous visitors: no database work here
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("auth.change_password"), code=303)
+    return None
+
+
 def _login_username() -> str:
     return (request.form.get("username") or "").strip().lower()[:64] or "-"
 
@@ -106,6 +120,8 @@ def login():
             login_user(user)
             audit("login", "user", user.id, school_id=user.school_id, user_id=user.id)
             db.session.commit()
+            if user.must_change_password:
+                return redirect(url_for("auth.change_password"), code=303)
             return redirect(safe_next(request.args.get("next")) or home_for(user), code=303)
         name = recorded_name(username, user)  # never the typed text of an unknown name
         current_app.logger.warning("failed login for %r from %s", name, request.remote_addr)

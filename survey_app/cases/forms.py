@@ -7,13 +7,13 @@ import unicodedata
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.csrf.core import CSRF
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from survey_app.cases.labels import CALL_OUTCOMES
 from survey_app.cases.models import RootCause
+from survey_app.forms import Form
 
 TEXT_MAX = 4000
 PARENT_TEXT_MAX = 2000
@@ -45,11 +45,11 @@ def _text(label, required: bool, max_length: int = TEXT_MAX, rows: int = 3) -> T
     )
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     text = _text(_l("Ghi chú"), required=True)
 
 
-class CallForm(FlaskForm):
+class CallForm(Form):
     outcome = SelectField(
         _l("Kết quả cuộc gọi"),
         choices=[("", _l("— Chọn kết quả —")), *CALL_OUTCOMES.items()],
@@ -58,7 +58,7 @@ class CallForm(FlaskForm):
     notes = _text(_l("Nội dung trao đổi"), required=False)
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(Form):
     resolution = _text(_l("Kết quả giải quyết (gửi tới phụ huynh)"), required=True, rows=5)
     root_cause = SelectField(
         _l("Nguyên nhân"),
@@ -67,7 +67,7 @@ class ResolveForm(FlaskForm):
     )
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     """Start, close or reopen; the optional text says why."""
 
     action = HiddenField(validators=[InputRequired()])
@@ -101,7 +101,7 @@ class LoopTokenCSRF(CSRF):
             raise ValidationError(_l("Trang đã hết hạn. Vui lòng mở lại đường dẫn và gửi lại."))
 
 
-class LoopForm(FlaskForm):
+class LoopForm(Form):
     """The parent's verdict on the school's answer: build with meta={'csrf_context': token}."""
 
     class Meta:

@@ -1,7 +1,6 @@
 """Forms of the dossier register, the procedures list and the calendar."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -23,6 +22,7 @@ from wtforms.validators import (
 )
 
 from survey_app.dossiers.models import ApologyChannel, DayKind, IntakeChannel, ReturnChannel
+from survey_app.forms import Form
 from survey_app.parsing import InRange
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -45,8 +45,21 @@ def no_control_chars(form, field):
 PHONE = Regexp(r"^\+?[0-9][0-9 .-]{5,18}$", message=_l("Số điện thoại không hợp lệ."))
 
 
-class DossierForm(FlaskForm):
-    procedure = SelectField(_l("Thủ tục"), coerce=int, validators=[InputRequired()])
+def int_or_none(value):
+    """A select's value as an id; the placeholder option ("") as None."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class DossierForm(Form):
+    # No procedure is pre-selected: the placeholder option makes the clerk choose.
+    procedure = SelectField(
+        _l("Thủ tục"),
+        coerce=int_or_none,
+        validators=[DataRequired(message=_l("Vui lòng chọn thủ tục."))],
+    )
     student_name = StringField(
         _l("Họ tên học sinh"),
         filters=[_strip],
@@ -89,7 +102,7 @@ def backdate_reasons():
     ]
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(Form):
     """Returning stamps the server's clock; a time is typed only for a return entered
     after the fact, with its reason."""
 
@@ -116,7 +129,7 @@ class ReturnForm(FlaskForm):
     return_channel = SelectField(_l("Hình thức trả kết quả"), choices=ReturnChannel.choices())
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     reason = TextAreaField(
         _l("Lý do rút hồ sơ"),
         filters=[_strip],
@@ -124,7 +137,7 @@ class WithdrawForm(FlaskForm):
     )
 
 
-class ApologyForm(FlaskForm):
+class ApologyForm(Form):
     reason = TextAreaField(
         _l("Lý do chậm trễ"),
         filters=[_strip],
@@ -137,7 +150,7 @@ class ApologyForm(FlaskForm):
     )
 
 
-class ProcedureForm(FlaskForm):
+class ProcedureForm(Form):
     code = StringField(
         _l("Mã thủ tục"),
         filters=[lambda v: v.strip().upper() if isinstance(v, str) else v],
@@ -169,7 +182,7 @@ class ProcedureForm(FlaskForm):
     active = BooleanField(_l("Đang áp dụng"), default=True)
 
 
-class CalendarDayForm(FlaskForm):
+class CalendarDayForm(Form):
     day = DateField(_l("Ngày"), validators=[DataRequired(), InRange()])
     kind = SelectField(
         _l("Loại ngày"),
@@ -182,15 +195,15 @@ class CalendarDayForm(FlaskForm):
     )
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("Tệp CSV (UTF-8)"), validators=[FileRequired()])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare POST button (delete a calendar day): CSRF only."""
 
 
-class SupplementForm(FlaskForm):
+class SupplementForm(Form):
     papers = TextAreaField(
         _l("Nội dung, giấy tờ cần bổ sung, hoàn thiện"),
         filters=[_strip],
@@ -198,7 +211,7 @@ class SupplementForm(FlaskForm):
     )
 
 
-class SupplementDoneForm(FlaskForm):
+class SupplementDoneForm(Form):
     completed_at = DateTimeLocalField(
         _l("Thời điểm nhận đủ hồ sơ (để trống: ngay bây giờ)"),
         format=DATETIME_FORMATS,
@@ -206,7 +219,7 @@ class SupplementDoneForm(FlaskForm):
     )
 
 
-class RefusalForm(FlaskForm):
+class RefusalForm(Form):
     reason = TextAreaField(
         _l("Lý do từ chối tiếp nhận, giải quyết"),
         filters=[_strip],

@@ -4,11 +4,21 @@ import secrets
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.auth.models import School, User, enum_column
+from survey_app.dossiers.search import search_text_of
 from survey_app.enums import LabelledEnum
 from survey_app.extensions import db
 from survey_app.timeutil import sql_local_date, to_local, utcnow
@@ -181,6 +191,8 @@ class Dossier(db.Model):
     # The due date the receipt first gave, set when a supplement request moves due_date:
     # the apology rule still counts from it.
     original_due_date: Mapped[date | None]
+    # Codes, names, class and phone folded by dossiers.search (filled on every write).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     school: Mapped[School] = relationship()
     procedure: Mapped[Procedure] = relationship()
@@ -242,6 +254,15 @@ class Dossier(db.Model):
     def is_backdated(self) -> bool:
         """Its return was entered after the fact ("nhập bù")."""
         return self.return_entered_at is not None
+
+
+@event.listens_for(Dossier, "before_insert")
+@event.listens_for(Dossier, "before_update")
+def _fill_search_text(_mapper, _connection, dossier: Dossier) -> None:
+    """Every ORM write keeps the register's search text in step with the row."""
+    if dossier.short_code is None:  # the column default would come only after this hook
+        dossier.short_code = new_short_code()
+    dossier.search_text = search_text_of(dossier)
 
 
 class Apology(db.Model):

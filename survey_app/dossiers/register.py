@@ -7,6 +7,7 @@ from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import joinedload
 
 from survey_app.dossiers.models import Dossier, DossierStatus, Notice, NoticeKind
+from survey_app.dossiers.search import query_patterns
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.enums import LabelledEnum
 from survey_app.parsing import parse_month
@@ -97,13 +98,15 @@ def register_query(
     state: str | None = None,
     q: str | None = None,
 ) -> Select:
-    """The school's dossiers matching the filters, by due date then code."""
+    """The school's dossiers matching the filters: those in progress by nearest due date
+    (what needs action first), any other selection newest first."""
     query = (
-        select(Dossier)
-        .options(joinedload(Dossier.procedure))
-        .where(Dossier.school_id == school_id)
-        .order_by(Dossier.due_date, Dossier.code)
+        select(Dossier).options(joinedload(Dossier.procedure)).where(Dossier.school_id == school_id)
     )
+    if status == DossierStatus.RECEIVED.value or state in ("overdue", "at_risk", "due"):
+        query = query.order_by(Dossier.due_date, Dossier.code)
+    else:
+        query = query.order_by(Dossier.received_at.desc(), Dossier.code.desc())
     if status:
         query = query.where(Dossier.status == DossierStatus(status))
     if procedure_id:
@@ -121,12 +124,9 @@ def register_query(
         query = query.where(due(today))
     elif state == "no_apology":
         query = query.where(without_apology(today))
-    if q:
-        q = q.strip()
+    patterns = query_patterns(q or "")
+    if patterns:
         query = query.where(
-            or_(
-                Dossier.code.icontains(q, autoescape=True),
-                Dossier.student_name.icontains(q, autoescape=True),
-            )
+            or_(*(Dossier.search_text.contains(p, autoescape=True) for p in patterns))
         )
     return query

@@ -69,17 +69,25 @@ def local_now() -> datetime:
     return to_local(utcnow()).replace(tzinfo=None, second=0, microsecond=0)
 
 
+ALL = "all"  # the status filter's "every status"
+FILTER_NAMES = ("status", "procedure", "month", "state", "q")
+
+
 def _filters() -> tuple[dict, list[str]]:
-    """The register's filters from the query string, and what was wrong with them."""
+    """The register's filters from the query string, and what was wrong with them.
+
+    With no filter at all the register opens on what needs action: the dossiers in progress.
+    """
     args, errors = request.args, []
+    chosen = any(args.get(name) for name in FILTER_NAMES)
     filters = {
-        "status": args.get("status", ""),
+        "status": args.get("status", "") or (ALL if chosen else DossierStatus.RECEIVED.value),
         "procedure_id": args.get("procedure", ""),
         "month": args.get("month", "").strip(),
         "state": args.get("state", ""),
         "q": args.get("q", "").strip()[:100],
     }
-    if filters["status"] not in ("", *(s.value for s in DossierStatus)):
+    if filters["status"] not in (ALL, *(s.value for s in DossierStatus)):
         errors.append(_("Trạng thái không hợp lệ."))
     if filters["state"] not in ("", *STATES):
         errors.append(_("Bộ lọc hạn xử lý không hợp lệ."))
@@ -107,7 +115,7 @@ def register():
             current_user.school_id,
             today=today,
             calendar=calendar,
-            status=filters["status"] or None,
+            status=None if filters["status"] == ALL else filters["status"],
             procedure_id=int(filters["procedure_id"] or 0) or None,
             month=filters["month"] or None,
             state=filters["state"] or None,
@@ -115,6 +123,13 @@ def register():
         )
         page = db.paginate(query, per_page=PER_PAGE, error_out=False, max_per_page=PER_PAGE)
     states = {d.id: dossier_state(d, calendar, today) for d in (page.items if page else [])}
+    args = {
+        "status": filters["status"],
+        "procedure": filters["procedure_id"],
+        "month": filters["month"],
+        "state": filters["state"],
+        "q": filters["q"],
+    }
     return render_template(
         "dossiers/register.html",
         page=page,
@@ -122,6 +137,7 @@ def register():
         filters=filters,
         errors=errors,
         procedures=school_procedures(),
+        args={k: v for k, v in args.items() if v},
     ), (400 if errors else 200)
 
 
@@ -130,7 +146,7 @@ def register():
 def new():
     form = DossierForm()
     procedures = {p.id: p for p in school_procedures(active_only=True)}
-    form.procedure.choices = [
+    form.procedure.choices = [("", _("— Chọn thủ tục —"))] + [
         (p.id, f"{p.name} ({p.working_days} " + _("ngày làm việc") + ")")
         for p in procedures.values()
     ]
@@ -152,7 +168,8 @@ def new():
         else:
             db.session.commit()
             flash(_("Đã tiếp nhận hồ sơ %(code)s.", code=dossier.code), "success")
-            return redirect(url_for("dossiers.detail", code=dossier.code), 303)
+            # The page after intake leads with printing the receipt for the parent.
+            return redirect(url_for("dossiers.detail", code=dossier.code, received=1), 303)
     status = 400 if form.is_submitted() else 200
     return render_template("dossiers/new.html", form=form), status
 
@@ -175,6 +192,7 @@ def detail(code):
     return render_template(
         "dossiers/detail.html",
         dossier=dossier,
+        just_received=request.args.get("received") == "1",
         state=dossier_state(dossier, calendar),
         on_time=is_on_time(dossier),
         apology_in_time=apology_in_time(dossier),
@@ -227,6 +245,8 @@ def return_result(code):
                 flash(_("Đã trả kết quả đúng hạn. Hãy in phiếu khảo sát cho phụ huynh."), "success")
             else:
                 flash(_("Đã trả kết quả TRỄ HẠN: cần lập thư xin lỗi."), "error")
+            if request.form.get("then") == "slip":  # "Trả kết quả & in phiếu": one step
+                return redirect(url_for("dossiers.slip", code=code), 303)
             return redirect(url_for("dossiers.detail", code=code), 303)
     status = 400 if form.is_submitted() else 200
     grace = WorkCalendar(dossier.school_id).rule("backdate_grace_minutes", local_today())

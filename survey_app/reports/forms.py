@@ -4,10 +4,10 @@ import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from survey_app.forms import Form
 from survey_app.parsing import InRange
 from survey_app.survey.provenance import parse_networks
 
@@ -20,7 +20,7 @@ def no_control_chars(form, field):
         raise ValidationError(_l("Có ký tự không hợp lệ."))
 
 
-class FileReportForm(FlaskForm):
+class FileReportForm(Form):
     period = HiddenField(validators=[DataRequired(), Length(max=25), no_control_chars])
     number = StringField(_l("Số báo cáo"), validators=[Length(max=40), no_control_chars])
 
@@ -29,7 +29,7 @@ def _percent(label):
     return DecimalField(label, places=1, validators=[InputRequired(), NumberRange(min=0, max=100)])
 
 
-class TargetsForm(FlaskForm):
+class TargetsForm(Form):
     coverage = _percent(_l("Tỷ lệ khảo sát tối thiểu (%)"))
     satisfaction = _percent(_l("Tỷ lệ hài lòng phải trên (%)"))
     on_time = _percent(_l("Tỷ lệ đúng hạn phải trên (%)"))
@@ -67,7 +67,7 @@ def format_due_dates(values: list[str]) -> str:
     return ", ".join(f"{v[3:5]}/{v[0:2]}" for v in values)
 
 
-class DeskNetworksForm(FlaskForm):
+class DeskNetworksForm(Form):
     """The school's desk networks and when a self-service answer looks assisted."""
 
     networks = TextAreaField(

@@ -13,11 +13,11 @@ import unicodedata
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.csrf.core import CSRF
 from wtforms.validators import StopValidation, ValidationError
 
+from survey_app.forms import Form
 from survey_app.survey import questions
 
 MSG_ONE_VALUE = _l("Chỉ được chọn một câu trả lời.")
@@ -150,7 +150,7 @@ def phone_format(form, field) -> None:
     field.data = phone
 
 
-class BaseSurveyForm(FlaskForm):
+class BaseSurveyForm(Form):
     """Fields are added by make_survey_form(); helpers read the cleaned answers."""
 
     def validate_consent(self, field) -> None:
@@ -252,7 +252,7 @@ def step_two_form(overall: str) -> type[BaseSurveyForm]:
     return DetailsForm if overall in questions.SATISFIED_VALUES else FollowUpForm
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     """The short code typed from the slip (no session CSRF: a lookup changes nothing)."""
 
     class Meta:

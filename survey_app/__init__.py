@@ -82,6 +82,7 @@ def init_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from survey_app import models  # noqa: F401  every model, so Alembic sees every table
+    from survey_app.admin import bp as admin_bp
     from survey_app.auth import bp as auth_bp
     from survey_app.cases import bp as cases_bp
     from survey_app.dossiers import bp as dossiers_bp
@@ -90,7 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.reports import bp as reports_bp
     from survey_app.survey import bp as survey_bp
 
-    for bp in (main_bp, auth_bp, dossiers_bp, survey_bp, kiosk_bp, cases_bp, reports_bp):
+    for bp in (main_bp, auth_bp, admin_bp, dossiers_bp, survey_bp, kiosk_bp, cases_bp, reports_bp):
         app.register_blueprint(bp)
 
 

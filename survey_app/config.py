@@ -30,6 +30,9 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/")
+    # Shown on the login page (e.g. the ward's office when it hosts several schools); by
+    # default the school's name when the database holds exactly one.
+    DESK_NAME = os.environ.get("DESK_NAME", "").strip()
     REDIS_URL = os.environ.get("REDIS_URL", "")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True

@@ -1,9 +1,11 @@
-"""Error pages that render without the database (no current_user, no queries)."""
+"""Error pages in the normal layout with a way back; a 5xx renders without the database."""
 
 import contextlib
 import uuid
 
 from flask import Flask, g, render_template, request
+from flask.globals import request_ctx
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
@@ -14,10 +16,23 @@ from survey_app.parsing import ParseError
 
 
 def _render(code: int, **context):
-    # Flask-Login's context processor would load the user from the database: an error page
-    # must render without it (the database may be what failed).
-    g._login_user = login_manager.anonymous_user()
-    return render_template("errors/error.html", code=code, **context), code
+    # The page shows the staff's own menu when the user loads; a 5xx renders without the
+    # database (it may be what failed), and so does any page when loading the user fails.
+    if code >= 500 or not _user_loads():
+        g._login_user = login_manager.anonymous_user()
+    # No URL can be built for a host this site does not serve: a page without links.
+    bare = request_ctx.url_adapter is None
+    return render_template("errors/error.html", code=code, bare=bare, **context), code
+
+
+def _user_loads() -> bool:
+    try:
+        current_user._get_current_object()
+    except DBAPIError:
+        with contextlib.suppress(DBAPIError):
+            db.session.rollback()
+        return False
+    return True
 
 
 def register(app: Flask) -> None:

@@ -18,4 +18,4 @@ def load_user(user_id: str):
     return user
 
 
-from survey_app.auth import admin_views, views  # noqa: E402,F401
+from survey_app.auth import views  # noqa: E402,F401

@@ -1,5 +1,5 @@
-"""Staff accounts and schools: the changes shared by the `flask users|schools` commands and
-the administration pages. They add and flush, and audit; the caller commits once."""
+"""Staff accounts: the changes shared by the `flask users` commands and the administration
+pages. They add and flush, and audit; the caller commits once."""
 
 import secrets
 
@@ -8,7 +8,6 @@ from sqlalchemy import select
 from survey_app.audit import audit
 from survey_app.auth.models import Role, School, User
 from survey_app.auth.passwords import hash_password
-from survey_app.dossiers.procedures import seed_procedures
 from survey_app.extensions import db
 
 MIN_PASSWORD_LENGTH = 8
@@ -96,13 +95,3 @@ def activate(user: User) -> bool:
     user.active = True
     audit("activate", "user", user.id, school_id=user.school_id)
     return True
-
-
-def create_school(code: str, name: str, address: str | None = None) -> School:
-    """A school with the usual procedures (the caller checked the code is free)."""
-    school = School(code=code.strip(), name=name.strip(), address=address or None)
-    db.session.add(school)
-    db.session.flush()
-    seed_procedures(school)
-    audit("create", "school", school.id, school_id=school.id)
-    return school

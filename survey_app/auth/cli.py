@@ -9,6 +9,7 @@ from sqlalchemy import select
 from survey_app.auth import accounts
 from survey_app.auth.models import Role, School, User
 from survey_app.cases.routing import school_principals
+from survey_app.dossiers.procedures import create_school as new_school
 from survey_app.extensions import db
 
 ROLE_ALIASES = {"district": "office"}  # the plan's "Phòng GD&ĐT" is the oversight office
@@ -155,6 +156,6 @@ def create_school(code, name, address):
     """Create a school (with the usual procedures)."""
     if accounts.find_school(code):
         raise click.ClickException(f"School {code!r} already exists.")
-    accounts.create_school(code, name, address)
+    new_school(code, name, address)
     db.session.commit()
     click.echo(f"Created school {code}")

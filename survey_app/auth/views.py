@@ -11,10 +11,10 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from survey_app.audit import audit
-from survey_app.auth import bp
+from survey_app.auth import accounts, bp
 from survey_app.auth.decorators import role_required
-from survey_app.auth.forms import LoginForm
-from survey_app.auth.models import User
+from survey_app.auth.forms import ChangePasswordForm, LoginForm
+from survey_app.auth.models import School, User
 from survey_app.auth.passwords import verify_password
 from survey_app.extensions import db, limiter
 
@@ -49,6 +49,14 @@ def password_change_first():
     if current_user.is_authenticated and current_user.must_change_password:
         return redirect(url_for("auth.change_password"), code=303)
     return None
+
+
+def desk_name() -> str | None:
+    """Whose desk this is, for the login page: DESK_NAME, else the only school's name."""
+    if current_app.config.get("DESK_NAME"):
+        return current_app.config["DESK_NAME"]
+    names = db.session.scalars(select(School.name).order_by(School.id).limit(2)).all()
+    return names[0] if len(names) == 1 else None
 
 
 def _login_username() -> str:
@@ -135,8 +143,9 @@ def login():
         )
         db.session.commit()
         flash(_("Tên đăng nhập hoặc mật khẩu không đúng."), "error")
-        return render_template("auth/login.html", form=form), 401
-    return render_template("auth/login.html", form=form), 400 if form.errors else 200
+        return render_template("auth/login.html", form=form, desk=desk_name()), 401
+    status = 400 if form.errors else 200
+    return render_template("auth/login.html", form=form, desk=desk_name()), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -149,3 +158,25 @@ def logout():
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@role_required("principal", "clerk", "office")
+def change_password():
+    """Everyone's own password; forced after a reset (the temporary one was just typed)."""
+    form = ChangePasswordForm()
+    forced = current_user.must_change_password
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if not forced and not verify_password(user.password_hash, form.current.data or ""):
+            form.current.errors.append(_("Mật khẩu hiện tại không đúng."))
+        elif verify_password(user.password_hash, form.new.data):
+            form.new.errors.append(_("Mật khẩu mới phải khác mật khẩu cũ."))
+        else:
+            accounts.set_password(user, form.new.data)
+            db.session.commit()
+            login_user(user)  # this browser stays signed in; every other session ends
+            flash(_("Đã đổi mật khẩu."), "success")
+            return redirect(home_for(user), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/change_password.html", form=form, forced=forced), status

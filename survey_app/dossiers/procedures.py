@@ -8,6 +8,8 @@ diploma — a new graduate's completion is confirmed in the school record — so
 procedures serve the diplomas issued before 2026.
 """
 
+from survey_app.audit import audit
+from survey_app.auth.models import School
 from survey_app.dossiers.models import Procedure
 from survey_app.extensions import db
 
@@ -75,3 +77,14 @@ def seed_procedures(school) -> list[Procedure]:
     ]
     db.session.add_all(rows)
     return rows
+
+
+def create_school(code: str, name: str, address: str | None = None) -> School:
+    """A school with the usual procedures, for `flask schools create` and the office's page
+    (the caller checked the code is free, and commits)."""
+    school = School(code=code.strip(), name=name.strip(), address=address or None)
+    db.session.add(school)
+    db.session.flush()
+    seed_procedures(school)
+    audit("create", "school", school.id, school_id=school.id)
+    return school

@@ -1,4 +1,4 @@
-"""Forms: filing a report, and the dated targets / report due dates."""
+"""Forms: filing a report; the report due dates as typed on the settings page."""
 
 import re
 from datetime import date
@@ -23,28 +23,6 @@ def no_control_chars(form, field):
 class FileReportForm(Form):
     period = HiddenField(validators=[DataRequired(), Length(max=25), no_control_chars])
     number = StringField(_l("Số báo cáo"), validators=[Length(max=40), no_control_chars])
-
-
-def _percent(label):
-    return DecimalField(label, places=1, validators=[InputRequired(), NumberRange(min=0, max=100)])
-
-
-class TargetsForm(Form):
-    coverage = _percent(_l("Tỷ lệ khảo sát tối thiểu (%)"))
-    satisfaction = _percent(_l("Tỷ lệ hài lòng phải trên (%)"))
-    on_time = _percent(_l("Tỷ lệ đúng hạn phải trên (%)"))
-    online_l4 = _percent(_l("Tỷ lệ hồ sơ trực tuyến toàn trình phải trên (%)"))
-    apology = _percent(_l("Tỷ lệ hồ sơ trễ hạn có thư xin lỗi tối thiểu (%)"))
-    report_due_dates = StringField(
-        _l("Hạn nộp báo cáo (ngày/tháng, cách nhau bởi dấu phẩy)"),
-        validators=[DataRequired(), Length(max=100)],
-    )
-    effective_from = DateField(_l("Áp dụng từ ngày"), validators=[DataRequired(), InRange()])
-
-    def validate_report_due_dates(self, field):
-        field.parsed = parse_due_dates(field.data)
-        if field.parsed is None:
-            raise ValidationError(_l("Nhập các ngày dạng 15/02, 15/05, 15/08, 10/11."))
 
 
 def parse_due_dates(text: str) -> list[str] | None:

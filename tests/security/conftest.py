@@ -252,6 +252,7 @@ def url_args(world: World, side: Side | None = None) -> dict[str, str]:
         "device_id": str(side.kiosk.id),
         "name": "trend",
         "filename": "app.css",
+        "user_id": str(world.clerk2_a.id),  # a clerk of A: the principal of A manages them
     }
 
 
@@ -391,6 +392,30 @@ def valid_payloads(world: World, side: Side | None = None) -> dict[str, dict[str
         },
         "cases.loop": {"answer": "no", "comment": "Chưa hài lòng"},
         "survey.enter_code": {"code": side.fresh_dossier.short_code},
+        "admin.new_clerk": {
+            "full_name": "Trần Thị Văn Thư",
+            "username": f"vanthu{side.school.code.lower()}",
+            "email": "vanthu@school.test",
+        },
+        "admin.reset_password": {},
+        "admin.deactivate_user": {},
+        "admin.activate_user": {},
+        "admin.new_school": {
+            "school-code": "MOI",
+            "school-name": "Trường THCS Mới",
+            "school-address": "Phường Bình Đông",
+        },
+        "admin.new_principal": {
+            "principal-school": side.school.code,
+            "principal-full_name": "Lê Văn Hiệu",
+            "principal-username": f"hieutruong{side.school.code.lower()}",
+            "principal-email": "",
+        },
+        "auth.change_password": {
+            "current": PASSWORD,
+            "new": "mot cau mat khau moi",
+            "confirm": "mot cau mat khau moi",
+        },
     }
 
 
@@ -428,6 +453,9 @@ TEXT_FIELDS = {
     "survey.more": ["comment", "phone"],
     "cases.loop": ["comment"],
     "survey.enter_code": ["code"],
+    "admin.new_clerk": ["full_name", "username", "email"],
+    "admin.new_school": ["school-code", "school-name", "school-address"],
+    "admin.new_principal": ["principal-full_name", "principal-username"],
 }
 # Who posts to each route (a role allowed there); the public routes need no one.
 POSTER = {
@@ -435,6 +463,8 @@ POSTER = {
     "survey.paper_entry": "principal",  # not the clerk who received the dossier
     "kiosk.survey": "kiosk",  # the tablet's device credential, no staff session
     "kiosk.start": "kiosk",
+    "admin.new_school": "office",
+    "admin.new_principal": "office",
 }
 PUBLIC_POSTS = {
     "auth.login",
@@ -498,7 +528,8 @@ class Poster:
             client, token = self.tablet_for(side)
             token = token if csrf else None
         else:
-            user = getattr(side, POSTER.get(endpoint, "principal"))
+            who = POSTER.get(endpoint, "principal")
+            user = self.world.office if who == "office" else getattr(side, who)
             client, token = self.client_for(user)
             token = token if csrf else None
         if raw is not None:

@@ -34,7 +34,7 @@ from tests.security.conftest import (
     valid_payloads,
 )
 
-ID_ARGS = {"code", "short_code", "case_id", "procedure_id", "day_id", "device_id"}
+ID_ARGS = {"code", "short_code", "case_id", "procedure_id", "day_id", "device_id", "user_id"}
 
 
 def _text_of(response) -> str:

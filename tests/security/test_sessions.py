@@ -37,6 +37,7 @@ def test_every_post_route_refuses_a_request_without_its_csrf_token(app, world, p
     for side in (world.a,):
         for role in ("principal", "clerk"):
             poster.client_for(getattr(side, role))
+    poster.client_for(world.office)
     before, first_audit = snapshot(exclude=()), last_audit_id()
     seen = set()
     for rule, _view in rules(app, "POST"):

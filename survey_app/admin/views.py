@@ -1,22 +1,20 @@
-"""Administration on the web: the principal's clerks; the office's schools and principals;
-everyone's own password. Each change is audited by auth.accounts."""
+"""The principal's clerks; the office's schools and principals. Every change is audited
+(auth.accounts, dossiers.procedures.create_school)."""
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 from sqlalchemy import select
 
-from survey_app.auth import accounts, bp
+from survey_app.admin import bp
+from survey_app.admin.forms import PrincipalForm, SchoolForm, StaffForm
+from survey_app.auth import accounts
 from survey_app.auth.decorators import role_required
-from survey_app.auth.forms import ChangePasswordForm, PrincipalForm, SchoolForm, StaffForm
 from survey_app.auth.models import Role, School, User
-from survey_app.auth.passwords import verify_password
-from survey_app.auth.views import home_for
 from survey_app.cases.routing import school_principals
 from survey_app.dossiers.forms import ConfirmForm
+from survey_app.dossiers.procedures import create_school
 from survey_app.extensions import db
-
-STAFF_ROLES = ("principal", "clerk", "office")
 
 
 def _manageable(user: User) -> bool:
@@ -27,14 +25,14 @@ def _manageable(user: User) -> bool:
 
 
 def _admin_home() -> str:
-    return url_for("auth.schools" if current_user.has_role("office") else "auth.users")
+    return url_for("admin.schools" if current_user.has_role("office") else "admin.users")
 
 
 def _shown_once(user: User, password: str, created: bool):
     """The temporary password, on this page only: never stored, never cached."""
     response = make_response(
         render_template(
-            "auth/temporary_password.html",
+            "admin/temporary_password.html",
             user=user,
             password=password,
             created=created,
@@ -72,7 +70,9 @@ def _users_page(form: StaffForm, status: int = 200):
         .where(User.school_id == current_user.school_id)
         .order_by(User.active.desc(), User.role, User.full_name)
     ).all()
-    return render_template("auth/users.html", staff=staff, form=form, confirm=ConfirmForm()), status
+    return render_template(
+        "admin/users.html", staff=staff, form=form, confirm=ConfirmForm()
+    ), status
 
 
 @bp.route("/users/new", methods=["POST"])
@@ -155,7 +155,7 @@ def _schools_page(school_form: SchoolForm, principal_form: PrincipalForm, status
         by_school.setdefault(user.school_id, []).append(user)
     _school_choices(principal_form, schools)
     return render_template(
-        "auth/schools.html",
+        "admin/schools.html",
         schools=schools,
         principals=by_school,
         school_form=school_form,
@@ -175,12 +175,12 @@ def schools():
 def new_school():
     form = SchoolForm(prefix="school")
     if form.validate_on_submit():
-        school = accounts.create_school(form.code.data, form.name.data, form.address.data)
+        school = create_school(form.code.data, form.name.data, form.address.data)
         db.session.commit()
         flash(
             _("Đã tạo trường %(name)s cùng các thủ tục thường dùng.", name=school.name), "success"
         )
-        return redirect(url_for("auth.schools"), 303)
+        return redirect(url_for("admin.schools"), 303)
     return _schools_page(form, PrincipalForm(prefix="principal"), 400)
 
 
@@ -192,25 +192,3 @@ def new_principal():
     if form.validate_on_submit():
         return _create_account(form, Role.PRINCIPAL, accounts.find_school(form.school.data))
     return _schools_page(SchoolForm(prefix="school"), form, 400)
-
-
-@bp.route("/account/password", methods=["GET", "POST"])
-@role_required(*STAFF_ROLES)
-def change_password():
-    """Everyone's own password; forced after a reset (the temporary one was just typed)."""
-    form = ChangePasswordForm()
-    forced = current_user.must_change_password
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        if not forced and not verify_password(user.password_hash, form.current.data or ""):
-            form.current.errors.append(_("Mật khẩu hiện tại không đúng."))
-        elif verify_password(user.password_hash, form.new.data):
-            form.new.errors.append(_("Mật khẩu mới phải khác mật khẩu cũ."))
-        else:
-            accounts.set_password(user, form.new.data)
-            db.session.commit()
-            login_user(user)  # this browser stays signed in; every other session ends
-            flash(_("Đã đổi mật khẩu."), "success")
-            return redirect(home_for(user), 303)
-    status = 400 if form.is_submitted() else 200
-    return render_template("auth/change_password.html", form=form, forced=forced), status

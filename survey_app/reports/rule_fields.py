@@ -1,0 +1,290 @@
+"""How each dated rule (rules.DEFAULTS) is edited on the settings page: its label, its group,
+its form field, how a typed value becomes the stored one and how a stored one is shown.
+
+Keys that have no entry in RULES (added to DEFAULTS later) still get an editor, chosen by the
+type of their default value, and are labelled with their key until they get a label here.
+"""
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, DecimalField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+
+from survey_app.reports.forms import format_due_dates, parse_due_dates
+from survey_app.reports.stats import pct
+from survey_app.rules import DEFAULTS
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One way of editing a value: the field, and the conversions both ways."""
+
+    make: Callable[[Any], Any]  # label -> unbound WTForms field
+    to_form: Callable[[Any], Any]  # stored value -> what the field shows
+    parse: Callable[[Any], Any]  # the field's data -> stored value (ValueError: refused)
+    show: Callable[[Any], str] = str  # stored value -> text in the history
+
+
+def _refuse(message) -> None:
+    raise ValueError(str(message))
+
+
+def _percent_value(data) -> float:
+    return float(data) / 100
+
+
+PERCENT = Kind(
+    make=lambda label: DecimalField(
+        label, places=1, validators=[InputRequired(), NumberRange(min=0, max=100)]
+    ),
+    to_form=lambda v: (Decimal(str(v)) * 100).quantize(Decimal("0.1")),
+    parse=_percent_value,
+    show=lambda v: pct(float(v)),
+)
+
+
+def whole(low: int, high: int) -> Kind:
+    def parse(data):
+        text = str(data if data is not None else "").strip()
+        if not re.fullmatch(r"\d{1,9}", text) or not low <= int(text) <= high:
+            _refuse(_l("Nhập một số nguyên từ %(low)d đến %(high)d.", low=low, high=high))
+        return int(text)
+
+    return Kind(
+        make=lambda label: StringField(label, validators=[InputRequired(), Length(max=12)]),
+        to_form=str,
+        parse=parse,
+    )
+
+
+def _time(data) -> str:
+    m = re.fullmatch(r"(\d{1,2})[:hg](\d{2})", (data or "").strip())
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        _refuse(_l("Nhập giờ dạng HH:MM, ví dụ 16:30."))
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
+TIME = Kind(
+    make=lambda label: StringField(label, validators=[InputRequired(), Length(max=5)]),
+    to_form=str,
+    parse=_time,
+)
+
+
+def _due_dates(data) -> list[str]:
+    parsed = parse_due_dates(data or "")
+    if parsed is None:
+        _refuse(_l("Nhập các ngày dạng 15/02, 15/05, 15/08, 10/11."))
+    return parsed
+
+
+DUE_DATES = Kind(
+    make=lambda label: StringField(label, validators=[InputRequired(), Length(max=100)]),
+    to_form=format_due_dates,
+    parse=_due_dates,
+    show=format_due_dates,
+)
+
+
+def _items(data) -> list[str]:
+    return [p.strip() for p in re.split(r"[,\n;]", data or "") if p.strip()]
+
+
+def _networks(data) -> list[str]:
+    out = []
+    for item in _items(data):
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            _refuse(_l("Dải địa chỉ không hợp lệ: %(item)s (ví dụ 192.168.1.0/24).", item=item))
+    return out
+
+
+def _list_kind(parse_items) -> Kind:
+    return Kind(
+        make=lambda label: TextAreaField(label, validators=[Length(max=2000)]),
+        to_form=lambda v: ", ".join(map(str, v)),
+        parse=parse_items,
+        show=lambda v: ", ".join(map(str, v)) or "—",
+    )
+
+
+NETWORKS = _list_kind(_networks)
+TEXT_LIST = _list_kind(_items)
+
+
+def _number(data) -> float:
+    try:
+        return float(Decimal(str(data).strip().replace(",", ".")))
+    except (InvalidOperation, ValueError):
+        _refuse(_l("Cần nhập một số."))
+
+
+NUMBER = Kind(
+    make=lambda label: StringField(label, validators=[InputRequired(), Length(max=30)]),
+    to_form=str,
+    parse=_number,
+)
+TEXT = Kind(
+    make=lambda label: StringField(label, validators=[Length(max=200)]),
+    to_form=str,
+    parse=lambda data: (data or "").strip(),
+)
+SWITCH = Kind(
+    make=lambda label: BooleanField(label),
+    to_form=bool,
+    parse=bool,
+    show=lambda v: str(_l("Có") if v else _l("Không")),
+)
+
+
+def _json_kind(default) -> Kind:
+    def parse(data):
+        try:
+            value = json.loads(data or "")
+        except ValueError:
+            _refuse(_l("Giá trị phải viết theo dạng JSON."))
+        if type(value) is not type(default):
+            _refuse(_l("Giá trị phải cùng dạng với giá trị mặc định."))
+        return value
+
+    return Kind(
+        make=lambda label: TextAreaField(label, validators=[Length(max=4000)]),
+        to_form=lambda v: json.dumps(v, ensure_ascii=False),
+        parse=parse,
+        show=lambda v: json.dumps(v, ensure_ascii=False),
+    )
+
+
+def kind_for_default(default) -> Kind:
+    """An editor for a key without an entry in RULES, from its default value."""
+    if isinstance(default, bool):
+        return SWITCH
+    if isinstance(default, int):
+        return whole(0, 100000)
+    if isinstance(default, float):
+        return NUMBER
+    if isinstance(default, str):
+        return TEXT
+    if isinstance(default, list) and all(isinstance(x, str) for x in default):
+        return TEXT_LIST
+    return _json_kind(default)
+
+
+GROUPS = {
+    "targets": _l("Chỉ tiêu"),
+    "reports": _l("Lịch báo cáo"),
+    "desk": _l("Bộ phận một cửa"),
+    "deadlines": _l("Thời hạn"),
+    "figures": _l("Thống kê"),
+    "other": _l("Quy định khác"),
+}
+
+
+@dataclass(frozen=True)
+class RuleField:
+    label: Any
+    kind: Kind
+    group: str = "other"
+    name: str | None = None  # the form field's name (default: the key with "_" for ".")
+    hint: Any = None
+    extra: dict = field(default_factory=dict)
+
+
+RULES: dict[str, RuleField] = {
+    "target.coverage": RuleField(
+        _l("Tỷ lệ khảo sát tối thiểu (%)"), PERCENT, "targets", "coverage"
+    ),
+    "target.satisfaction": RuleField(
+        _l("Tỷ lệ hài lòng phải trên (%)"), PERCENT, "targets", "satisfaction"
+    ),
+    "target.on_time": RuleField(_l("Tỷ lệ đúng hạn phải trên (%)"), PERCENT, "targets", "on_time"),
+    "target.online_l4": RuleField(
+        _l("Tỷ lệ trực tuyến mức độ 4 phải trên (%)"), PERCENT, "targets", "online_l4"
+    ),
+    "target.apology": RuleField(
+        _l("Tỷ lệ hồ sơ trễ hạn có thư xin lỗi tối thiểu (%)"), PERCENT, "targets", "apology"
+    ),
+    "report_due_dates": RuleField(
+        _l("Hạn nộp báo cáo (ngày/tháng, cách nhau bởi dấu phẩy)"),
+        DUE_DATES,
+        "reports",
+        "report_due_dates",
+    ),
+    "cutoff_time": RuleField(
+        _l("Giờ chốt nhận hồ sơ trong ngày (HH:MM)"),
+        TIME,
+        "desk",
+        hint=_l("Hồ sơ nhận sau giờ này được tính từ ngày làm việc tiếp theo."),
+    ),
+    "desk_networks": RuleField(
+        _l("Mạng của bộ phận một cửa (dải địa chỉ, cách nhau bởi dấu phẩy)"),
+        NETWORKS,
+        "desk",
+        hint=_l("Phiếu trả lời gửi từ mạng này ngay sau khi trả kết quả được tính riêng."),
+    ),
+    "case_due_working_days": RuleField(
+        _l("Thời hạn xử lý phản ánh (ngày làm việc)"), whole(1, 60), "deadlines"
+    ),
+    "token_valid_days": RuleField(
+        _l("Liên kết khảo sát còn hiệu lực sau khi trả kết quả (ngày)"),
+        whole(1, 365),
+        "deadlines",
+    ),
+    "min_cell_n": RuleField(
+        _l("Số phiếu tối thiểu để hiện một ô thống kê"),
+        whole(1, 100),
+        "figures",
+        hint=_l("Ô có ít phiếu hơn hiện “—” để không lộ người trả lời."),
+    ),
+}
+
+
+def rule_field(key: str) -> RuleField:
+    """The editor of `key`: its entry in RULES, else one chosen by its default's type."""
+    known = RULES.get(key)
+    if known is not None:
+        return known
+    return RuleField(key, kind_for_default(DEFAULTS[key]))
+
+
+def field_name(key: str) -> str:
+    return rule_field(key).name or key.replace(".", "_").replace("-", "_")
+
+
+def editable_keys() -> list[str]:
+    """Every key of DEFAULTS, those with a label first in the table's order."""
+    known = [k for k in RULES if k in DEFAULTS]
+    return known + sorted(k for k in DEFAULTS if k not in RULES)
+
+
+class Parsed:
+    """Validator: the field's data as the value to store (kept on field.parsed)."""
+
+    def __init__(self, kind: Kind):
+        self.kind = kind
+
+    def __call__(self, form, field) -> None:
+        if field.errors or field.process_errors:  # already refused by the field itself
+            return
+        try:
+            field.parsed = self.kind.parse(field.data)
+        except (TypeError, ValueError) as error:
+            raise ValidationError(str(error)) from None
+
+
+def show(key: str, value) -> str:
+    """A stored value as the history shows it (keys no longer known: as stored)."""
+    if key not in DEFAULTS:
+        return json.dumps(value, ensure_ascii=False)
+    try:
+        return rule_field(key).kind.show(value)
+    except (TypeError, ValueError, InvalidOperation):
+        return json.dumps(value, ensure_ascii=False)

@@ -27,7 +27,14 @@ class ChangePasswordForm(Form):
     current = PasswordField(_l("Mật khẩu hiện tại"), validators=[Optional(), Length(max=256)])
     new = PasswordField(
         _l("Mật khẩu mới"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)],
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=256,
+                message=_l("Mật khẩu cần từ %(min)d đến %(max)d ký tự."),
+            ),
+        ],
     )
     confirm = PasswordField(
         _l("Nhập lại mật khẩu mới"),

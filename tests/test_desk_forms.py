@@ -87,7 +87,7 @@ def _staff_forms(make):
                 "coverage": "101",
                 "satisfaction": "abc",
                 "report_due_dates": "31/02",
-                "cutoff_time": "25:99",
+                "office_hours": "25:99",
                 "case_due_working_days": "-1",
                 "token_valid_days": "x",
                 "min_cell_n": "1000",
@@ -225,37 +225,41 @@ def test_settings_page_edits_every_rule_with_history(client, auth, make, monkeyp
     assert {
         "coverage",
         "report_due_dates",
-        "cutoff_time",
+        "office_hours",
         "min_cell_n",
         "future_rule_count",
     } <= names
     assert len(names) == len(DEFAULTS)
-    form = {n: m for n, m in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html)}
-    form.update(
-        csrf_token=csrf_token_from(html),
-        cutoff_time="7:45",
-        case_due_working_days="7",
-        future_rule_count="9",
-        effective_from="2026-01-05",
-    )
-    form.pop("shown", None)
-    response = client.post("/settings", data={**form, "shown": sorted(names)})
+    form = {
+        "csrf_token": csrf_token_from(html),
+        "office_hours": "7:00 - 11:00, 13:30-17:00",
+        "case_due_working_days": "7",
+        "future_rule_count": "9",
+        "min_cell_n": "5",  # unchanged: no new row
+        "effective_from": "2026-01-05",
+    }
+    shown = ["office_hours", "case_due_working_days", "future_rule_count", "min_cell_n"]
+    response = client.post("/settings", data={**form, "shown": shown})
     assert response.status_code == 303, response.get_data(as_text=True)[:3000]
     school_id = principal.school_id
-    assert get_rule("cutoff_time", school_id, date(2026, 1, 5)) == "07:45"
-    assert get_rule("cutoff_time", school_id, date(2026, 1, 4)) == "16:30"
+    hours = [["07:00", "11:00"], ["13:30", "17:00"]]
+    assert get_rule("office_hours", school_id, date(2026, 1, 5)) == hours
+    assert get_rule("office_hours", school_id, date(2026, 1, 4)) == DEFAULTS["office_hours"]
     assert get_rule("case_due_working_days", school_id, date(2026, 2, 1)) == 7
     assert get_rule("future.rule_count", school_id, date(2026, 2, 1)) == 9
     assert len(db.session.scalars(select(Rule)).all()) == 3  # the changes only
     page = client.get("/settings").get_data(as_text=True)
-    assert "05/01/2026" in page and "Giờ chốt nhận hồ sơ trong ngày (HH:MM)" in page
-    assert "07:45" in page and "future.rule_count" in page
+    assert "05/01/2026" in page and "Giờ làm việc của bộ phận một cửa" in page
+    assert "07:00–11:00, 13:30–17:00" in page and "future.rule_count" in page
 
 
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("cutoff_time", "25:00", "Nhập giờ dạng HH:MM, ví dụ 16:30."),
+        ("office_hours", "07:30-25:00", "Nhập giờ dạng HH:MM, ví dụ 16:30."),
+        ("office_hours", "13:30-17:00, 07:30-11:30", "Các buổi phải theo thứ tự trong ngày"),
+        ("report_months", "3, 6, 13", "Các số tháng từ 1 đến 12, tăng dần."),
+        ("report_cutoff", "quarter", "Lựa chọn không hợp lệ."),
         ("min_cell_n", "0", "Nhập một số nguyên từ 1 đến 100."),
         ("token_valid_days", "ba mươi", "Nhập một số nguyên từ 1 đến 365."),
         ("coverage", "101", "Số phải trong khoảng 0 đến 100."),

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DecimalField, StringField, TextAreaField
+from wtforms import BooleanField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
 from survey_app.reports.forms import format_due_dates, parse_due_dates
@@ -76,6 +76,77 @@ TIME = Kind(
     to_form=str,
     parse=_time,
 )
+
+
+def _hours(data) -> list[list[str]]:
+    """ "07:30-11:30, 13:30-17:00" -> [["07:30", "11:30"], ["13:30", "17:00"]], in order."""
+    spans = []
+    for part in _items(data):
+        ends = [p.strip() for p in re.split(r"\s*[-–]\s*", part)]
+        if len(ends) != 2:
+            _refuse(_l("Nhập các buổi dạng 07:30-11:30, 13:30-17:00."))
+        spans.append([_time(ends[0]), _time(ends[1])])
+    flat = [t for span in spans for t in span]
+    if not spans or flat != sorted(flat) or any(a == b for a, b in spans):
+        _refuse(_l("Các buổi phải theo thứ tự trong ngày, giờ mở trước giờ đóng."))
+    return spans
+
+
+HOURS = Kind(
+    make=lambda label: StringField(label, validators=[InputRequired(), Length(max=100)]),
+    to_form=lambda v: ", ".join(f"{a}-{b}" for a, b in v),
+    parse=_hours,
+    show=lambda v: ", ".join(f"{a}–{b}" for a, b in v),
+)
+
+
+def _months(data) -> list[int]:
+    parts = _items(data)
+    if not parts or not all(re.fullmatch(r"\d{1,2}", p) for p in parts):
+        _refuse(_l("Nhập các số tháng, ví dụ 3, 6, 9, 12."))
+    months = [int(p) for p in parts]
+    if months != sorted(set(months)) or not all(1 <= m <= 12 for m in months):
+        _refuse(_l("Các số tháng từ 1 đến 12, tăng dần."))
+    return months
+
+
+MONTHS = Kind(
+    make=lambda label: StringField(label, validators=[InputRequired(), Length(max=40)]),
+    to_form=lambda v: ", ".join(map(str, v)),
+    parse=_months,
+    show=lambda v: ", ".join(map(str, v)),
+)
+
+
+def _day_of_year(data) -> str:
+    parsed = parse_due_dates(data or "")
+    if parsed is None or len(parsed) != 1:
+        _refuse(_l("Nhập một ngày dạng ngày/tháng, ví dụ 01/11."))
+    return parsed[0]
+
+
+DAY_OF_YEAR = Kind(
+    make=lambda label: StringField(label, validators=[InputRequired(), Length(max=10)]),
+    to_form=lambda v: format_due_dates([v]),
+    parse=_day_of_year,
+    show=lambda v: format_due_dates([v]),
+)
+
+
+def choice(options: dict) -> Kind:
+    """One of a few values, each with its label."""
+
+    def parse(data):
+        if data not in options:
+            _refuse(_l("Lựa chọn không hợp lệ."))
+        return data
+
+    return Kind(
+        make=lambda label: SelectField(label, choices=list(options.items())),
+        to_form=str,
+        parse=parse,
+        show=lambda v: str(options.get(v, v)),
+    )
 
 
 def _due_dates(data) -> list[str]:
@@ -217,6 +288,28 @@ RULES: dict[str, RuleField] = {
         DUE_DATES,
         "reports",
         "report_due_dates",
+    ),
+    "report_months": RuleField(
+        _l("Báo cáo định kỳ cộng dồn số tháng (cách nhau bởi dấu phẩy)"), MONTHS, "reports"
+    ),
+    "report_year_start": RuleField(
+        _l("Năm báo cáo bắt đầu từ ngày (ngày/tháng)"), DAY_OF_YEAR, "reports"
+    ),
+    "report_cutoff": RuleField(
+        _l("Cách chốt số liệu báo cáo"),
+        choice(
+            {
+                "month_end": _l("Theo tháng dương lịch (đến hết ngày cuối tháng)"),
+                "decree_09": _l("Từ ngày 15 tháng trước đến ngày 14 (Nghị định 09/2019/NĐ-CP)"),
+            }
+        ),
+        "reports",
+    ),
+    "office_hours": RuleField(
+        _l("Giờ làm việc của bộ phận một cửa (các buổi, ví dụ 07:30-11:30, 13:30-17:00)"),
+        HOURS,
+        "desk",
+        hint=_l("Hồ sơ nhận ngoài giờ được tính như nhận vào đầu giờ làm việc tiếp theo."),
     ),
     "cutoff_time": RuleField(
         _l("Giờ chốt nhận hồ sơ trong ngày (HH:MM)"),

@@ -1,7 +1,7 @@
 """dossier.search_text: the register's folded search text, backfilled
 
 Revision ID: b7d41c9e2a05
-Revises: dd24a3593ace
+Revises: a4c7e2d91f05
 Create Date: 2026-12-04 10:30:00.000000
 
 The register finds "Khôi" when "khoi" is typed, on SQLite and PostgreSQL alike: the codes,
@@ -16,7 +16,7 @@ from survey_app.dossiers.search import search_text_of
 
 # revision identifiers, used by Alembic.
 revision = "b7d41c9e2a05"
-down_revision = "dd24a3593ace"
+down_revision = "a4c7e2d91f05"
 branch_labels = None
 depends_on = None
 

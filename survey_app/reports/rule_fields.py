@@ -323,6 +323,26 @@ RULES: dict[str, RuleField] = {
         "desk",
         hint=_l("Phiếu trả lời gửi từ mạng này ngay sau khi trả kết quả được tính riêng."),
     ),
+    "assisted_minutes": RuleField(
+        _l("Phiếu gửi từ mạng của bộ phận trong vòng (phút) sau khi trả được coi như có hỗ trợ"),
+        whole(0, 1440),
+        "desk",
+    ),
+    "assisted_device_answers": RuleField(
+        _l("Một thiết bị trả lời từ (phiếu) trong ngày được coi như có hỗ trợ"),
+        whole(2, 100),
+        "desk",
+    ),
+    "backdate_grace_minutes": RuleField(
+        _l("Thời điểm trả nhập sớm hơn hiện tại quá (phút) là “nhập bù”"),
+        whole(0, 1440),
+        "deadlines",
+    ),
+    "apology_lead_working_days": RuleField(
+        _l("Thư xin lỗi gửi trước ngày hẹn ban đầu ít nhất (ngày làm việc)"),
+        whole(0, 30),
+        "deadlines",
+    ),
     "case_due_working_days": RuleField(
         _l("Thời hạn xử lý phản ánh (ngày làm việc)"), whole(1, 60), "deadlines"
     ),

@@ -4,7 +4,7 @@ import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DecimalField, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from survey_app.forms import Form

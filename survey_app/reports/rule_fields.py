@@ -5,7 +5,6 @@ Keys that have no entry in RULES (added to DEFAULTS later) still get an editor, 
 type of their default value, and are labelled with their key until they get a label here.
 """
 
-import ipaddress
 import json
 import re
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, ValidationErr
 from survey_app.reports.forms import format_due_dates, parse_due_dates
 from survey_app.reports.stats import pct
 from survey_app.rules import DEFAULTS
+from survey_app.survey.provenance import parse_networks
 
 
 @dataclass(frozen=True)
@@ -169,13 +169,10 @@ def _items(data) -> list[str]:
 
 
 def _networks(data) -> list[str]:
-    out = []
-    for item in _items(data):
-        try:
-            out.append(str(ipaddress.ip_network(item, strict=False)))
-        except ValueError:
-            _refuse(_l("Dải địa chỉ không hợp lệ: %(item)s (ví dụ 192.168.1.0/24).", item=item))
-    return out
+    parsed = parse_networks(data or "")
+    if parsed is None:
+        _refuse(_l("Dải địa chỉ không hợp lệ: nhập dạng 203.0.113.0/24 hoặc 2001:db8:1:2::/64."))
+    return parsed
 
 
 def _list_kind(parse_items) -> Kind:
@@ -187,7 +184,12 @@ def _list_kind(parse_items) -> Kind:
     )
 
 
-NETWORKS = _list_kind(_networks)
+NETWORKS = Kind(
+    make=lambda label: TextAreaField(label, validators=[Length(max=2000)]),
+    to_form="\n".join,
+    parse=_networks,
+    show=lambda v: ", ".join(v) or "—",
+)
 TEXT_LIST = _list_kind(_items)
 
 
@@ -278,7 +280,7 @@ RULES: dict[str, RuleField] = {
     ),
     "target.on_time": RuleField(_l("Tỷ lệ đúng hạn phải trên (%)"), PERCENT, "targets", "on_time"),
     "target.online_l4": RuleField(
-        _l("Tỷ lệ trực tuyến mức độ 4 phải trên (%)"), PERCENT, "targets", "online_l4"
+        _l("Tỷ lệ hồ sơ trực tuyến toàn trình phải trên (%)"), PERCENT, "targets", "online_l4"
     ),
     "target.apology": RuleField(
         _l("Tỷ lệ hồ sơ trễ hạn có thư xin lỗi tối thiểu (%)"), PERCENT, "targets", "apology"
@@ -318,19 +320,19 @@ RULES: dict[str, RuleField] = {
         hint=_l("Hồ sơ nhận sau giờ này được tính từ ngày làm việc tiếp theo."),
     ),
     "desk_networks": RuleField(
-        _l("Mạng của bộ phận một cửa (dải địa chỉ, cách nhau bởi dấu phẩy)"),
+        _l("Mạng của bộ phận một cửa (dải địa chỉ CIDR, mỗi dòng một dải)"),
         NETWORKS,
         "desk",
         hint=_l("Phiếu trả lời gửi từ mạng này ngay sau khi trả kết quả được tính riêng."),
     ),
     "assisted_minutes": RuleField(
-        _l("Phiếu gửi từ mạng của bộ phận trong vòng (phút) sau khi trả được coi như có hỗ trợ"),
-        whole(0, 1440),
+        _l("Số phút sau khi trả kết quả (trả lời từ mạng một cửa sớm hơn: có dấu hiệu hỗ trợ)"),
+        whole(1, 240),
         "desk",
     ),
     "assisted_device_answers": RuleField(
-        _l("Một thiết bị trả lời từ (phiếu) trong ngày được coi như có hỗ trợ"),
-        whole(2, 100),
+        _l("Số hồ sơ một thiết bị trả lời trong ngày (từ số này trở lên: có dấu hiệu hỗ trợ)"),
+        whole(2, 50),
         "desk",
     ),
     "backdate_grace_minutes": RuleField(

@@ -1,7 +1,7 @@
 """dossier.search_text: the register's folded search text, backfilled
 
 Revision ID: b7d41c9e2a05
-Revises: 7a1c5e2d9b40
+Revises: 248e1c0f05c5
 Create Date: 2026-12-04 10:30:00.000000
 
 The register finds "Khôi" when "khoi" is typed, on SQLite and PostgreSQL alike: the codes,
@@ -16,7 +16,7 @@ from survey_app.dossiers.search import search_text_of
 
 # revision identifiers, used by Alembic.
 revision = "b7d41c9e2a05"
-down_revision = "7a1c5e2d9b40"
+down_revision = "248e1c0f05c5"
 branch_labels = None
 depends_on = None
 

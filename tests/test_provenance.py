@@ -124,6 +124,19 @@ def test_each_self_service_answer_records_where_it_came_from(app, answered):
     )
 
 
+def test_step_two_tells_the_parent_what_is_kept_why_and_how_long(client, day):
+    dossier = day["home"]
+    answer(client, dossier, HOME, PHONE_UA)
+    for lang, words in (
+        ("vi", ("không lưu địa chỉ IP", "mã thiết bị", "đổi mỗi ngày", "30 ngày", "91/2025/QH15")),
+        ("en", ("does not store IP", "device code", "every day", "30 days", "91/2025/QH15")),
+    ):
+        page = client.get(f"/s/{dossier.token}/more", query_string={"lang": lang})
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert all(w in html for w in words), (lang, [w for w in words if w not in html])
+
+
 def test_no_raw_address_is_stored_anywhere(app, answered):
     """Neither the address nor its network prefix, in the response rows, the audit rows or
     any other table."""

@@ -173,3 +173,18 @@ def test_cli_report_period_writes_a_plan_report(app, make, tmp_path):
         args=["report", "period", "2020-R5", "--format", "csv", "--output", str(out)]
     )
     assert bad.exit_code != 0
+
+
+def test_the_report_page_states_the_cover(client, auth, make, monkeypatch):
+    monkeypatch.setattr("survey_app.reports.views.local_today", lambda: date(2020, 3, 9))
+    auth.login("principal")
+    html = client.get("/reports?period=2020-R6").get_data(as_text=True)
+    assert "định kỳ 6 tháng năm 2020" in html
+    for line in (
+        "Kỳ số liệu: từ ngày 01/11/2019 đến ngày 30/04/2020",
+        "Hạn gửi: trước ngày 15/05/2020",
+        "Số liệu tạm tính đến ngày 09/03/2020",
+    ):
+        assert line in html
+    # The plan's reports begun by then are offered in the picker.
+    assert 'value="2020-R3"' in html and 'value="2020-R6"' in html

@@ -127,6 +127,7 @@ def index():
         "reports/index.html",
         report=report,
         period=period,
+        cover=periods.cover_lines(period, report.made_on),
         choices=periods.recent_choices(today, school.id if school else None),
         formats=exports.FORMATS,
         form=form,

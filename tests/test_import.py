@@ -20,8 +20,9 @@ GOOD_ROWS = [
     # Tết 2020: received the day before, 1 working day -> due Thursday 30/01.
     "XAC-NHAN-HS,Nguyễn Văn Ba,0901234567,Nguyễn Thị Con,6A1,counter,"
     "2020-01-22T09:15,2020-01-30T10:00",
-    # After the 16:30 cut-off: counts from 03/03; 3 working days -> 06/03. Not returned.
-    'CHUYEN-TRUONG,"Trần, Thị Mẹ",,Trần Văn Út,7A2,online_l4,2020-03-02T16:45,',
+    # Online after closing (17:00): counts from the next opening, 03/03 07:30; 3 working
+    # days -> 06/03. Not returned.
+    'CHUYEN-TRUONG,"Trần, Thị Mẹ",,Trần Văn Út,7A2,online_l4,2020-03-02T17:45,',
     # A date alone; returned the same day (date alone too).
     "BAN-SAO-VB,,,Lê Văn Bé,9A3,,2020-04-28,2020-04-28",
 ]

@@ -71,6 +71,7 @@ def test_scan_slip_two_taps_then_skip(live_server, desktop, phone, make):
     with phone.expect_navigation():
         _tap(phone, submit)
     assert "Vui lòng chọn mức độ hài lòng chung" in phone.content()
+    _on_screen(phone, phone.get_by_role("button", name="Gửi ý kiến"))  # still no scrolling
 
     phone.goto(url)  # first load again: two taps, choice and button
     _tap(phone, phone.locator("label[for=overall-1]"))

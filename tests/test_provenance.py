@@ -356,14 +356,17 @@ def test_forget_devices_cuts_at_a_local_midnight(app, make):
     assert [r.device_key for r in rows] == [None, None, "e" * 32, "e" * 32]
 
 
-# --- the principal sets the desk networks and thresholds (dated rules) -----------------
+# --- the principal sets the desk networks and thresholds on the settings page ----------
+
+DESK_RULES = ["desk_networks", "assisted_minutes", "assisted_device_answers"]
 
 
 def _settings_post(client, **data):
-    page = client.get("/settings/desk-networks")
+    """Only the desk rules are posted (`shown`): the page leaves the others unchanged."""
+    page = client.get("/settings")
     assert page.status_code == 200
     data.setdefault("csrf_token", csrf_token_from(page.get_data(as_text=True)))
-    return client.post("/settings/desk-networks", data=data)
+    return client.post("/settings", data={"shown": DESK_RULES, **data})
 
 
 def test_the_principal_sets_the_desk_networks_from_a_day_on(client, auth, make):
@@ -372,12 +375,12 @@ def test_the_principal_sets_the_desk_networks_from_a_day_on(client, auth, make):
     tomorrow = local_today() + timedelta(days=1)
     response = _settings_post(
         client,
-        networks="203.0.113.7/24\r\n2001:db8:1:2::/64",
-        minutes="10",
-        device_answers="4",
+        desk_networks="203.0.113.7/24\r\n2001:db8:1:2::/64",
+        assisted_minutes="10",
+        assisted_device_answers="4",
         effective_from=tomorrow.isoformat(),
     )
-    assert response.status_code == 303
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
     db.session.expire_all()
     assert get_rule("desk_networks", school_id, tomorrow) == ["2001:db8:1:2::/64", DESK]
     assert get_rule("desk_networks", school_id, local_today()) == []  # dated: not yet
@@ -385,8 +388,10 @@ def test_the_principal_sets_the_desk_networks_from_a_day_on(client, auth, make):
     assert get_rule("assisted_device_answers", school_id, tomorrow) == 4
     keys = db.session.scalars(select(Audit.detail).where(Audit.action == "set_rule")).all()
     assert len(keys) == 3
-    page = client.get("/settings/desk-networks").get_data(as_text=True)
+    page = client.get("/settings").get_data(as_text=True)
     assert "2001:db8:1:2::/64, 203.0.113.0/24" in page  # the history
+    report = client.get("/reports").get_data(as_text=True)
+    assert 'href="/settings"' in report or 'href="/settings/targets"' in report
 
 
 @pytest.mark.parametrize(
@@ -396,9 +401,9 @@ def test_a_bad_network_is_a_400_and_stores_nothing(client, auth, networks):
     auth.login("principal")
     response = _settings_post(
         client,
-        networks=networks,
-        minutes="15",
-        device_answers="3",
+        desk_networks=networks,
+        assisted_minutes="15",
+        assisted_device_answers="3",
         effective_from=local_today().isoformat(),
     )
     assert response.status_code == 400
@@ -407,10 +412,6 @@ def test_a_bad_network_is_a_400_and_stores_nothing(client, auth, networks):
     assert db.session.scalars(select(Audit).where(Audit.action == "set_rule")).first() is None
 
 
-def test_only_the_principal_sets_the_desk_networks(client, auth, make):
+def test_a_clerk_cannot_set_the_desk_networks(client, auth, make):
     auth.login("clerk")
-    assert client.get("/settings/desk-networks").status_code == 403
-    assert client.post("/settings/desk-networks", data={}).status_code in (400, 403)
-    auth.logout()
-    auth.login("office")
-    assert client.get("/settings/desk-networks").status_code == 403
+    assert client.get("/settings").status_code == 403

@@ -4,12 +4,10 @@ import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms import HiddenField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from survey_app.forms import Form
-from survey_app.parsing import InRange
-from survey_app.survey.provenance import parse_networks
 
 DUE_DATE = re.compile(r"(\d{1,2})/(\d{1,2})")
 
@@ -43,28 +41,3 @@ def parse_due_dates(text: str) -> list[str] | None:
 
 def format_due_dates(values: list[str]) -> str:
     return ", ".join(f"{v[3:5]}/{v[0:2]}" for v in values)
-
-
-class DeskNetworksForm(Form):
-    """The school's desk networks and when a self-service answer looks assisted."""
-
-    networks = TextAreaField(
-        _l("Mạng của bộ phận một cửa (dải địa chỉ CIDR, mỗi dòng một dải)"),
-        validators=[Length(max=2000)],
-    )
-    minutes = IntegerField(
-        _l("Số phút sau khi trả kết quả (trả lời từ mạng một cửa sớm hơn: có dấu hiệu hỗ trợ)"),
-        validators=[InputRequired(), NumberRange(min=1, max=240)],
-    )
-    device_answers = IntegerField(
-        _l("Số hồ sơ một thiết bị trả lời trong ngày (từ số này trở lên: có dấu hiệu hỗ trợ)"),
-        validators=[InputRequired(), NumberRange(min=2, max=50)],
-    )
-    effective_from = DateField(_l("Áp dụng từ ngày"), validators=[DataRequired(), InRange()])
-
-    def validate_networks(self, field):
-        field.parsed = parse_networks(field.data or "")
-        if field.parsed is None:
-            raise ValidationError(
-                _l("Dải địa chỉ không hợp lệ: nhập dạng 203.0.113.0/24 hoặc 2001:db8:1:2::/64.")
-            )

@@ -1,6 +1,7 @@
 """Configuration classes, read from the environment (and `.env` via python-dotenv)."""
 
 import os
+import secrets
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -94,6 +95,9 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = False
+    # No published key signs anything: without SECRET_KEY a development process makes its
+    # own (sessions end when it restarts). Production refuses a missing key instead.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
     # Test knob: tests/faults serves this config with gunicorn and turns the hooks on.
     FAULT_HOOKS = _bool("HL_FAULT_HOOKS")
 

@@ -140,3 +140,25 @@ def test_systemd_unit_sets_production_on_the_command_lines():
 def test_env_example_sets_no_app_env():
     example = (ROOT / ".env.example").read_text()
     assert not re.search(r"^\s*APP_ENV\s*=", example, re.M)
+
+
+def test_no_config_signs_with_the_published_development_key(tmp_path):
+    """`flask run` without SECRET_KEY: a key of this process, never the one in the repo."""
+    code = (
+        "from survey_app import create_app; "
+        "a = create_app({'APP_ENV': 'development', 'SQLALCHEMY_DATABASE_URI': 'sqlite://'}); "
+        "print(a.config['SECRET_KEY'])"
+    )
+    keys = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=_clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert DEV_SECRET not in keys and all(len(k) >= 32 for k in keys)
+    assert keys[0] != keys[1]

@@ -74,7 +74,8 @@ def sqlite_signature(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple]:
         quoted = name.replace('"', '""')
         if kind == "table":
             columns = conn.execute(f'PRAGMA table_info("{quoted}")').fetchall()
-            details = tuple((c[1], c[2].upper(), c[3], c[5]) for c in columns)
+            # Sorted: a column added by a migration comes last, the model may list it earlier.
+            details = tuple(sorted((c[1], c[2].upper(), c[3], c[5]) for c in columns))
         elif kind == "index":
             columns = conn.execute(f'PRAGMA index_info("{quoted}")').fetchall()
             details = (table, tuple(c[2] for c in columns))

@@ -215,7 +215,7 @@ class SupplementDoneForm(Form):
     completed_at = DateTimeLocalField(
         _l("Thời điểm nhận đủ hồ sơ (để trống: ngay bây giờ)"),
         format=DATETIME_FORMATS,
-        validators=[Optional()],
+        validators=[Optional(), InRange()],
     )
 
 

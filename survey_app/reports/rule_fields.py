@@ -149,6 +149,21 @@ def choice(options: dict) -> Kind:
     )
 
 
+def _phone(data) -> str:
+    text = (data or "").strip()
+    if text and not re.fullmatch(r"\+?[0-9][0-9 .-]{5,18}", text):
+        _refuse(_l("Số điện thoại không hợp lệ."))
+    return text
+
+
+PHONE = Kind(
+    make=lambda label: StringField(label, validators=[Length(max=20)]),
+    to_form=str,
+    parse=_phone,
+    show=lambda v: v or "—",
+)
+
+
 def _due_dates(data) -> list[str]:
     parsed = parse_due_dates(data or "")
     if parsed is None:
@@ -256,7 +271,7 @@ GROUPS = {
     "reports": _l("Lịch báo cáo"),
     "desk": _l("Bộ phận một cửa"),
     "deadlines": _l("Thời hạn"),
-    "figures": _l("Thống kê"),
+    "figures": _l("Thống kê và dữ liệu"),
     "other": _l("Quy định khác"),
 }
 
@@ -344,6 +359,22 @@ RULES: dict[str, RuleField] = {
         _l("Thư xin lỗi gửi trước ngày hẹn ban đầu ít nhất (ngày làm việc)"),
         whole(0, 30),
         "deadlines",
+    ),
+    "desk_phone": RuleField(
+        _l("Số điện thoại của bộ phận một cửa (in trên phiếu khảo sát)"),
+        PHONE,
+        "desk",
+    ),
+    "survey_step2_minutes": RuleField(
+        _l("Phụ huynh gửi thêm chi tiết (bước 2) trong vòng (phút) sau câu 1"),
+        whole(5, 1440),
+        "deadlines",
+    ),
+    "free_text_retention_days": RuleField(
+        _l("Giữ góp ý, ghi chú phản ánh và nội dung thư trong (ngày)"),
+        whole(30, 3650),
+        "figures",
+        hint=_l("Quá hạn này, lệnh xoá dữ liệu định kỳ thay nội dung bằng “—”; số liệu vẫn giữ."),
     ),
     "case_due_working_days": RuleField(
         _l("Thời hạn xử lý phản ánh (ngày làm việc)"), whole(1, 60), "deadlines"

@@ -253,13 +253,6 @@ def test_settings_page_edits_every_rule_with_history(client, auth, make, monkeyp
     assert "07:00–11:00, 13:30–17:00" in page and "future.rule_count" in page
 
 
-def test_every_rule_of_today_has_a_vietnamese_label():
-    from survey_app.reports.rule_fields import RULES
-
-    unlabelled = sorted(set(DEFAULTS) - set(RULES))
-    assert unlabelled == [], "give these keys a label in reports/rule_fields.py: " + str(unlabelled)
-
-
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [

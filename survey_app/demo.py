@@ -30,6 +30,7 @@ from survey_app.dossiers.procedures import seed_procedures
 from survey_app.dossiers.search import search_text_of
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
+from survey_app.kiosk.models import KioskDevice
 from survey_app.rules import set_rule
 from survey_app.survey import provenance, questions
 from survey_app.survey.models import Answer, Response
@@ -166,6 +167,9 @@ def _school(code: str, n: int, password_hash: str) -> tuple[School, list[User]]:
         for name, full, role in specs
     ]
     db.session.add_all(users)
+    # The desk's tablet, enrolled by the principal (no usable credential: the demo's kiosk
+    # answers only name it; enrol a real tablet on /kiosks).
+    db.session.add(KioskDevice(school=school, name="Máy tính bảng quầy 1", created_by=users[0]))
     db.session.flush()
     set_rule("desk_phone", "028 3855 1234", date(2000, 1, 1), school.id)  # printed on slips
     return school, users
@@ -182,6 +186,7 @@ def generate(
     procedures = list(school_procedures(school))
     weights = [WEIGHTS.get(p.code, 3) for p in procedures]
     clerks = [u for u in users if u.role is Role.CLERK]
+    kiosk_id = db.session.scalar(select(KioskDevice.id).where(KioskDevice.school_id == school.id))
     dossiers, apologies, plans = [], [], []
     numbers: dict[int, int] = {}
     short_codes: set[str] = set()
@@ -223,7 +228,7 @@ def generate(
                     "in_time_by": plan["in_time_by"],
                 }
             )
-        response = _response(dossier_id, row, clerks, rng, now)
+        response = _response(dossier_id, row, clerks, kiosk_id, rng, now)
         if response:
             responses.append(response[0])
             answer_sets.append(response[1])
@@ -343,7 +348,7 @@ def _dossier(school, day, rng, procedures, weights, clerks, calendar, now):
     return row, plan
 
 
-def _response(dossier_id, row, clerks, rng, now):
+def _response(dossier_id, row, clerks, kiosk_id, rng, now):
     """A response row and its (details, reasons), for ~75% of the returned dossiers."""
     if row["status"] is not DossierStatus.RETURNED or rng.random() > 0.75:
         return None
@@ -378,7 +383,9 @@ def _response(dossier_id, row, clerks, rng, now):
     elif rng.random() < 0.08:
         comment = rng.choice(SUGGESTIONS)
     handler = row["received_by_id"]
-    entered_by = next((c.id for c in clerks if c.id != handler), handler) if assisted else None
+    typist = next((c.id for c in clerks if c.id != handler), handler)
+    # Paper: typed by a clerk other than the handler; kiosk: the tablet, nobody signed in.
+    entered_by = typist if channel == "paper" or (channel == "kiosk" and not kiosk_id) else None
     consent = dissatisfied and rng.random() < 0.3
     return {
         "dossier_id": dossier_id,
@@ -390,6 +397,7 @@ def _response(dossier_id, row, clerks, rng, now):
         "contact_consent": consent,
         "contact_phone": row["applicant_phone"] if consent else None,
         "entered_by_id": entered_by,
+        "kiosk_device_id": kiosk_id if channel == "kiosk" else None,
         "questions_version": questions.VERSION,
         **_provenance(dossier_id, row["returned_at"], channel, submitted_at, now),
     }, (details, reasons)

@@ -65,9 +65,6 @@ class Response(db.Model):
     contact_consent: Mapped[bool] = mapped_column(default=False)
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    kiosk_device_id: Mapped[int | None] = mapped_column(ForeignKey("kiosk_device.id"))
-    # Why a paper form was entered after its link had expired (counted apart in reports).
-    late_entry_reason: Mapped[str | None] = mapped_column(Text)
     questions_version: Mapped[str] = mapped_column(String(20))
     # Where a self-service answer came from, without naming the parent (provenance.py);
     # NULL on paper and kiosk answers. device_key is nulled after 30 days, its day's count
@@ -78,6 +75,11 @@ class Response(db.Model):
     device_day_answers: Mapped[int | None]
     # When the optional step 2 was sent or skipped (self-service links): it is taken once.
     details_at: Mapped[datetime | None]
+    # The kiosk device a kiosk answer came from; columns in the order the migrations add them
+    # (a restored SQLite backup is compared column by column with these models).
+    kiosk_device_id: Mapped[int | None] = mapped_column(ForeignKey("kiosk_device.id"))
+    # Why a paper form was entered after its link had expired (counted apart in reports).
+    late_entry_reason: Mapped[str | None] = mapped_column(Text)
 
     dossier: Mapped[Dossier] = relationship()
     entered_by: Mapped[User | None] = relationship()

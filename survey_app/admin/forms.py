@@ -43,10 +43,12 @@ class StaffForm(Form):
     email = StringField(
         _l("Thư điện tử (không bắt buộc)"),
         filters=[_strip],
-        validators=[Optional(), Length(max=254), EMAIL],
+        validators=[Optional(), Length(max=254), EMAIL, no_control_chars],
     )
 
     def validate_username(self, field):
+        if field.errors:  # a malformed name (NUL: PostgreSQL refuses it) is not looked up
+            return
         if find_user(field.data):
             raise ValidationError(_l("Tên đăng nhập này đã có người dùng."))
 
@@ -77,5 +79,7 @@ class SchoolForm(Form):
     )
 
     def validate_code(self, field):
+        if field.errors:  # not looked up when malformed (the route walk found NUL a 500)
+            return
         if find_school(field.data):
             raise ValidationError(_l("Mã trường này đã có."))

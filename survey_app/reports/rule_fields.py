@@ -374,7 +374,7 @@ RULES: dict[str, RuleField] = {
         _l("Giữ góp ý, ghi chú phản ánh và nội dung thư trong (ngày)"),
         whole(30, 3650),
         "figures",
-        hint=_l("Quá hạn này, lệnh xoá dữ liệu định kỳ thay nội dung bằng “—”; số liệu vẫn giữ."),
+        hint=_l("Quá hạn này, lệnh xóa dữ liệu định kỳ thay nội dung bằng “—”; số liệu vẫn giữ."),
     ),
     "case_due_working_days": RuleField(
         _l("Thời hạn xử lý phản ánh (ngày làm việc)"), whole(1, 60), "deadlines"

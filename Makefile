@@ -27,8 +27,7 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	touch $@
 
 install-system:  ## Debian packages the browser tests and benchmarks use (needs root)
-	@if ! command -v chromium >/dev/null || ! command -v wrk >/dev/null || ! command -v pdftoppm >/dev/null \
-	  || ! command -v soffice >/dev/null; then \
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q $(APT_PACKAGES); \
 	  else sudo apt-get update -q && sudo apt-get install -y -q $(APT_PACKAGES); fi; fi
 

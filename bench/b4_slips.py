@@ -6,7 +6,7 @@ gunicorn renders the sheet for a day with 1,000 returned dossiers (1,000 inline 
 80 to a page since issue 16: 13 pages of `?page=N`), and Chromium (Playwright, headless)
 loads each page and prints it with `page.pdf()` to bytes; the subject is all of them.
 Baseline: 1,000 × `survey_app.dossiers.qr.qr_svg(url)` in this process — the project's own
-QR function (python-qrcode; CHECKLISTS names segno, which the project does not use).
+QR function (python-qrcode; the benchmark checklist names segno, which the project does not use).
 Ratio = subject time / baseline time (≤ 3); absolute times are recorded too.
 
     .venv/bin/python -m bench.b4_slips [--db sqlite|postgresql|both] [--reps 5]

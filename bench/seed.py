@@ -217,7 +217,8 @@ def _seed_chunk(
             CASE WHEN id % {WITHDRAWN_EVERY} = 0 THEN 'withdrawn' ELSE 'returned' END,
             {base.clerk_ids[0]} + h % {nc}, {base.clerk_ids[0]} + (h / 7) % {nc},
             CASE WHEN id % {WITHDRAWN_EVERY} = 0 THEN {sql.stored(withdrawn)} END,
-            '{prefix}-tok-' || CAST(id AS TEXT), '0' || {sql.pad("id", 7)},
+            '{prefix}-tok-' || CAST(id AS TEXT),
+            CASE WHEN id < 10000000 THEN '0' || {sql.pad("id", 7)} ELSE CAST(id AS TEXT) END,
             CASE WHEN id % {WITHDRAWN_EVERY} = 0 THEN NULL
                  ELSE {sql.stored(sql.add_seconds(returned, "30 * 86400"))} END,
             {sql.stored("rec")}

@@ -1,4 +1,4 @@
-"""Every figure of DESIGN.md "Figures", asserted exactly on a known January (both engines)."""
+"""Every figure of docs/figures.md, asserted exactly on a known January (both engines)."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -388,7 +388,7 @@ def _withdrawn(make, received, withdrawn, due):
 
 
 def _reference_flow(school_id, period, today):
-    """The one-stop flow by DESIGN.md's definition, over every dossier, in Python."""
+    """The one-stop flow by docs/figures.md's definition, over every dossier, in Python."""
     from survey_app.dossiers.models import Dossier, DossierStatus
 
     a, b = period.bounds_utc

@@ -1,16 +1,13 @@
 """The dashboard and the report page in a real browser: charts load, nothing is blocked."""
 
 from datetime import datetime, time, timedelta
-from pathlib import Path
 
 from survey_app.extensions import db
 from survey_app.timeutil import local_today
 from tests.conftest import browser_login
 
-SHOTS = Path("/work/notes/shots/reports")
 
-
-def test_dashboard_and_report_page_render_with_their_charts(live_server, desktop, make):
+def test_dashboard_and_report_page_render_with_their_charts(live_server, desktop, make, tmp_path):
     principal = make.user(role="principal")
     today = local_today()
     for days in range(0, 120, 3):
@@ -34,8 +31,7 @@ def test_dashboard_and_report_page_render_with_their_charts(live_server, desktop
     assert desktop.locator("table.figures").count() == 2
     width = desktop.eval_on_selector("img.chart", "img => img.naturalWidth")
     assert width > 100  # the SVG trend chart was served and decoded
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    desktop.screenshot(path=str(SHOTS / "dashboard-test.png"), full_page=True)
+    desktop.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
 
     desktop.goto(f"{live_server.url}/reports?period={today:%Y-%m}")
     desktop.wait_for_load_state("networkidle")

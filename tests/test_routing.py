@@ -1,4 +1,4 @@
-"""DESIGN's routing rule: which responses open a case, how serious, and when it is due."""
+"""The routing rule (docs/survey.md): which responses open a case, how serious, when due."""
 
 from datetime import date, datetime
 

@@ -1,4 +1,4 @@
-"""Every figure of DESIGN.md "Figures", as SQL aggregates. The one home of every number.
+"""Every figure of docs/figures.md, as SQL aggregates. The one home of every number.
 
 Dashboard, charts, exports, CLI and tests call these functions. Nothing here loads rows
 into Python: each function is one (or two) aggregate queries over a scope (one school, or
@@ -437,7 +437,7 @@ def aspects(school_id: int | None, period: Period) -> tuple[list[Aspect], dict[s
 
 @dataclass
 class Provenance:
-    """Where the answers about the period's dossiers came from (DESIGN: honest figures).
+    """Where the answers about the period's dossiers came from (docs/figures.md, honest figures).
 
     Over the same dossiers as `intake` (received in the period). looks_assisted counts the
     self-service answers that are desk_soon (from the school's desk network less than the

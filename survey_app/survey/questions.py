@@ -100,7 +100,7 @@ COMMENT_MAX = 2000
 
 
 def needs_follow_up(overall: str, details: dict[str, str]) -> bool:
-    """DESIGN's routing rule: dissatisfied overall, or any negative detail."""
+    """The routing rule (docs/survey.md): dissatisfied overall, or any negative detail."""
     if overall == "dissatisfied":
         return True
     return any(details.get(q.code) in q.negative for q in DETAILS)

@@ -9,6 +9,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from survey_app.audit import audit
 from survey_app.auth import accounts, bp
@@ -55,7 +56,11 @@ def desk_name() -> str | None:
     """Whose desk this is, for the login page: DESK_NAME, else the only school's name."""
     if current_app.config.get("DESK_NAME"):
         return current_app.config["DESK_NAME"]
-    names = db.session.scalars(select(School.name).order_by(School.id).limit(2)).all()
+    try:
+        names = db.session.scalars(select(School.name).order_by(School.id).limit(2)).all()
+    except DBAPIError:  # the database is away: the login form still shows, without the name
+        db.session.rollback()
+        return None
     return names[0] if len(names) == 1 else None
 
 

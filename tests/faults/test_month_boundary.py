@@ -77,7 +77,7 @@ def test_f12_month_boundary_in_reports(db_url, serve):
     february = principal.get(f"/reports/export?period={year}-02&format=csv").body
     assert last in january and first not in january
     assert first in february and last not in february
-    assert f"23:59 31/01/{year}" in january and f"00:00 01/02/{year}" in february
+    assert f"31/01/{year} 23:59" in january and f"01/02/{year} 00:00" in february
     for sheet in (january, february):
         assert _count(sheet, "Hồ sơ tiếp nhận") == 1
         assert _count(sheet, "Hồ sơ được khảo sát") == 1

@@ -2,11 +2,8 @@
 
 import re
 
-import qrcode
 from flask import current_app
 from markupsafe import Markup
-from qrcode.constants import ERROR_CORRECT_M
-from qrcode.image.svg import SvgPathImage
 
 from survey_app.dossiers.models import Dossier
 
@@ -25,7 +22,13 @@ def qr_svg(url: str) -> Markup:
     """`url` as an inline <svg>, error correction M, a 4-module quiet zone.
 
     The size on paper comes from print.css (the `qr` class), not from the SVG itself.
+    qrcode (and Pillow under it) is loaded here, by the pages that print a code, never by
+    a worker that only serves survey pages.
     """
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+    from qrcode.image.svg import SvgPathImage
+
     qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4, image_factory=SvgPathImage)
     qr.add_data(url)
     qr.make(fit=True)

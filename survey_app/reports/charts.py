@@ -10,24 +10,29 @@ import hashlib
 import threading
 from collections import OrderedDict
 from io import BytesIO
+from typing import TYPE_CHECKING
 
-import matplotlib
 from flask_babel import gettext as _
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.layout_engine import TightLayoutEngine
-from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from survey_app.reports import figures as F
-from survey_app.reports import queries, vector
+from survey_app.reports import queries
 from survey_app.reports.periods import Period, trailing_months
 from survey_app.reports.stats import _language
 from survey_app.survey.models import Overall
 from survey_app.timeutil import local_today
 
-matplotlib.rcParams["font.family"] = ["DejaVu Sans"]  # every Vietnamese diacritic
-matplotlib.rcParams["svg.hashsalt"] = "hai-long"  # identical input, identical SVG
-matplotlib.rcParams["svg.fonttype"] = "path"
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def _matplotlib() -> None:
+    """matplotlib, loaded by the first chart drawn (never with the app: README, deployment)."""
+    import matplotlib
+
+    matplotlib.rcParams["font.family"] = ["DejaVu Sans"]  # every Vietnamese diacritic
+    matplotlib.rcParams["svg.hashsalt"] = "hai-long"  # identical input, identical SVG
+    matplotlib.rcParams["svg.fonttype"] = "path"
+
 
 NAMES = ("trend", "overall", "ontime", "negatives")
 
@@ -57,6 +62,8 @@ def chart(name: str, school_id: int | None, period: Period, fmt: str = "svg") ->
 
 def recording(name: str, school_id: int | None, period: Period) -> tuple:
     """The chart as vector operations for the PDF (`vector.Chart` draws them; cached)."""
+    from survey_app.reports import vector
+
     return _cached(
         name, school_id, period, "vector", lambda fig: vector.record(fig, (name, _language()))
     )
@@ -79,14 +86,20 @@ def _cached(name, school_id, period, fmt, make):
         return out
 
 
-def render(fig: Figure, fmt: str) -> bytes:
+def render(fig: "Figure", fmt: str) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(fig)
     buf = BytesIO()
     fig.savefig(buf, format=fmt, dpi=110 if fmt == "png" else 72)
     return buf.getvalue()
 
 
-def _new(width: float = 7.0, height: float = 3.2) -> tuple[Figure, object]:
+def _new(width: float = 7.0, height: float = 3.2) -> tuple["Figure", object]:
+    from matplotlib.figure import Figure
+    from matplotlib.layout_engine import TightLayoutEngine
+
+    _matplotlib()
     # One layout pass from the drawn text's extents (constrained layout took two), with the
     # 4-point margin constrained layout had.
     fig = Figure(figsize=(width, height), layout=TightLayoutEngine(pad=0.4))
@@ -172,7 +185,7 @@ def _series(ax, values, running, marker, colour, label) -> None:
         ax.plot([i], [ys[i]], marker, color=colour, markerfacecolor="white")
 
 
-def draw_trend(data) -> Figure:
+def draw_trend(data) -> "Figure":
     labels, coverage, satisfaction, t_cov, t_sat, l_cov, l_sat, l_target = data[:8]
     running, l_running = data[8:]
     fig, ax = _new()
@@ -184,14 +197,18 @@ def draw_trend(data) -> Figure:
     ax.axhline(t_sat, color=GREEN, linestyle=":", linewidth=1, label=f"{l_target} {t_sat:.0%}")
     ax.set_xticks(list(x), labels, rotation=45, fontsize=8)
     ax.set_ylim(0, 1.05)
+    from matplotlib.ticker import PercentFormatter
+
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(fontsize=8, loc="lower left", ncols=2)
     ax.grid(axis="y", alpha=0.3)
     return fig
 
 
-def _bars(labels, values, colours, ylabel) -> Figure:
+def _bars(labels, values, colours, ylabel) -> "Figure":
     fig, ax = _new()
+    from matplotlib.ticker import MaxNLocator
+
     bars = ax.bar(range(len(labels)), values, color=colours)
     ax.bar_label(bars, fontsize=9)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -201,17 +218,17 @@ def _bars(labels, values, colours, ylabel) -> Figure:
     return fig
 
 
-def draw_overall(data) -> Figure:
+def draw_overall(data) -> "Figure":
     labels, values, ylabel = data
     return _bars(labels, values, [GREEN, "#6aa84f", RED], ylabel)
 
 
-def draw_ontime(data) -> Figure:
+def draw_ontime(data) -> "Figure":
     labels, values, ylabel = data
     return _bars(labels, values, [GREEN, BLUE, RED, GREY, ORANGE], ylabel)
 
 
-def draw_negatives(data) -> Figure:
+def draw_negatives(data) -> "Figure":
     labels, shares, answered, xlabel = data
     fig, ax = _new(height=3.0)
     y = range(len(labels))
@@ -229,6 +246,8 @@ def draw_negatives(data) -> Figure:
     ax.set_yticks(list(y), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, max([0.1, *values]) * 1.4)
+    from matplotlib.ticker import PercentFormatter
+
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel(xlabel)
     return fig

@@ -13,20 +13,18 @@ import io
 import re
 from contextlib import nullcontext
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from survey_app.reports import rows as row_sheets
-from survey_app.reports.pdf import write_pdf
 from survey_app.reports.periods import cover_lines
 from survey_app.reports.stats import DASH, pct
 from survey_app.reports.tables import NUM, PCT, Report, Table, build
-from survey_app.reports.word import write_docx
+
+if TYPE_CHECKING:
+    from openpyxl.cell import WriteOnlyCell
 
 SUMMARY_ONLY = {
     "summary",
@@ -113,7 +111,9 @@ def _heading(report: Report) -> str:
     return f"{name} – {report.period.label()}"
 
 
-def _xlsx_cell(ws, value, fmt: str, bold: bool = False) -> WriteOnlyCell:
+def _xlsx_cell(ws, value, fmt: str, bold: bool = False) -> "WriteOnlyCell":
+    from openpyxl.cell import WriteOnlyCell  # loaded by write_xlsx: a dictionary look-up
+
     if value is None:
         value = DASH
     if isinstance(value, str):
@@ -130,6 +130,8 @@ def _xlsx_cell(ws, value, fmt: str, bold: bool = False) -> WriteOnlyCell:
         elif fmt == NUM or isinstance(value, float):
             cell.number_format = "0.0"
     if bold:
+        from openpyxl.styles import Font
+
         cell.font = Font(bold=True)
     return cell
 
@@ -174,6 +176,9 @@ def _widths(table: Table, first_width: int | None = None) -> list[float]:
 
 def write_xlsx(report: Report) -> bytes:
     """A workbook: the figures on a summary sheet, then one sheet per table."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook(write_only=True)
     taken: set[str] = set()
     summary = wb.create_sheet(sheet_name(_("Tổng hợp"), taken))
@@ -201,6 +206,8 @@ def write_xlsx(report: Report) -> bytes:
 
 
 def _append_table(ws, table: Table, title: bool = True) -> None:
+    from openpyxl.styles import Alignment
+
     if title:
         ws.append([])
         ws.append([_xlsx_cell(ws, table.title, "", bold=True)])
@@ -237,8 +244,12 @@ def write(report: Report, fmt: str) -> bytes:
     if fmt == "xlsx":
         return write_xlsx(report)
     if fmt == "pdf":
+        from survey_app.reports.pdf import write_pdf
+
         return write_pdf(report)
     if fmt == "docx":
+        from survey_app.reports.word import write_docx
+
         return write_docx(report)
     raise ValueError(fmt)
 

@@ -1,0 +1,66 @@
+"""A worker that serves survey pages never loads the report stack (README, deployment).
+
+matplotlib, openpyxl, reportlab and python-docx (and qrcode with Pillow) are imported by
+the functions that draw a chart or write a file, so a gunicorn worker that has served only
+parents stays small. Checked in a fresh interpreter: the suite's own process has them all.
+"""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("matplotlib", "openpyxl", "reportlab", "docx", "qrcode", "PIL", "numpy")
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from datetime import datetime, timedelta
+
+    from survey_app import create_app
+    from survey_app.extensions import db
+    from survey_app.timeutil import LOCAL_TZ
+    from tests.conftest import Factory, csrf_token_from
+
+    HEAVY = {heavy!r}
+    loaded = {{}}
+    app = create_app({{"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": sys.argv[1]}})
+    loaded["create_app"] = sorted(m for m in HEAVY if m in sys.modules)
+    with app.app_context():
+        db.create_all()
+        now = datetime.now(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
+        dossier = Factory(app).dossier(
+            received_at=now - timedelta(days=5), returned_at=now - timedelta(hours=1)
+        )
+        token = dossier.token
+    client = app.test_client()
+    page = client.get(f"/s/{{token}}")
+    assert page.status_code == 200, page.status_code
+    csrf = csrf_token_from(page.get_data(as_text=True))
+    answer = client.post(f"/s/{{token}}", data={{"csrf_token": csrf, "overall": "satisfied"}})
+    assert answer.status_code == 303, answer.status_code
+    more = client.get(answer.headers["Location"])
+    assert more.status_code == 200, more.status_code
+    assert client.get("/s").status_code == 200  # the short-code entry page
+    loaded["survey"] = sorted(m for m in HEAVY if m in sys.modules)
+    print(json.dumps(loaded))
+    """
+)
+
+
+def test_serving_survey_pages_loads_no_report_library(tmp_path):
+    script = SCRIPT.format(heavy=HEAVY)
+    url = f"sqlite:///{tmp_path / 'lean.db'}"
+    out = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script, url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert loaded == {"create_app": [], "survey": []}

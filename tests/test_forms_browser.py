@@ -38,6 +38,7 @@ def _papers(make):
         new_due_date=local_today() + timedelta(days=3),
         channel="counter",
         issued_at=local_to_utc(today + timedelta(hours=8)),
+        backdate_reason="offline",
     )
     refused = make.dossier(
         received_at=today - timedelta(days=1) + timedelta(hours=9),

@@ -227,6 +227,7 @@ def test_english_pages_have_no_vietnamese_ui_left(client, make, auth):
         new_due_date=(now - timedelta(days=2)).date(),
         channel="phone",
         issued_at=now - timedelta(days=21),
+        backdate_reason="offline",
     )
     db.session.commit()
     # A parent answers in English, dissatisfied: a follow-up case opens.

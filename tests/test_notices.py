@@ -62,6 +62,7 @@ def test_apology_deadline_counts_from_the_original_due_date(app, make):
         new_due_date=dossier.due_date + timedelta(days=5),
         channel="phone",
         issued_at=local_to_utc(datetime(2020, 1, 7, 9)),
+        backdate_reason="offline",
     )
     assert apology.in_time_by == date(2020, 1, 7)  # one working day before 08/01
     assert apology.in_time is True

@@ -221,6 +221,7 @@ def test_apology_on_the_due_date_is_late_one_working_day_before_is_in_time(app, 
         new_due_date=date(2020, 1, 15),
         channel="phone",
         issued_at=local_to_utc(datetime(2020, 1, 13, 8)),
+        backdate_reason="offline",
     )
     issue_apology(
         before,
@@ -228,6 +229,7 @@ def test_apology_on_the_due_date_is_late_one_working_day_before_is_in_time(app, 
         new_due_date=date(2020, 1, 15),
         channel="phone",
         issued_at=local_to_utc(datetime(2020, 1, 10, 16)),
+        backdate_reason="offline",
     )
     db.session.commit()
     assert (on_due.apology.in_time, before.apology.in_time) == (False, True)
@@ -246,6 +248,7 @@ def test_dossier_page_states_the_apology_deadline(client, auth, make):
         new_due_date=date(2020, 1, 15),
         channel="phone",
         issued_at=local_to_utc(datetime(2020, 1, 13, 8)),
+        backdate_reason="offline",
     )
     db.session.commit()
     page = client.get(f"/dossiers/{dossier.code}").get_data(as_text=True)
@@ -283,3 +286,104 @@ def test_one_stop_table_balances_with_ready_times(app, make):
     assert (f.carried_over, i.received, r.returned, f.withdrawn, f.open_end) == (1, 2, 2, 0, 1)
     assert f.carried_over + i.received == r.returned + f.withdrawn + f.open_end
     assert f.open_end_past_due == 1
+
+
+# --- the apology's issue time: the same rule as the return's (intake.backdate) ------------
+
+
+def _overdue(make):
+    """Received 40 days ago, due 20 days ago, returned yesterday: late, needs an apology."""
+    now = local_now()
+    return make.dossier(
+        received_at=now - timedelta(days=40),
+        returned_at=now - timedelta(days=1),
+        due_date=(now - timedelta(days=20)).date(),
+    )
+
+
+def _apology_form(dossier, **fields):
+    return {
+        "reason": "Chờ xác minh của trường cũ.",
+        "new_due_date": (dossier.due_date + timedelta(days=30)).isoformat(),
+        "channel": "phone",
+        **fields,
+    }
+
+
+def test_apology_is_stamped_by_the_server_clock(client, auth, make):
+    auth.login("clerk")
+    dossier = _overdue(make)
+    before = utcnow()
+    response = post_form(client, f"/dossiers/{dossier.code}/apology/new", _apology_form(dossier))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    apology = db.session.scalars(select(Apology)).one()
+    assert before <= apology.issued_at <= utcnow()
+    assert apology.entered_at is None and apology.backdate_reason is None
+    assert apology.in_time is False  # issued today, long after the due date
+
+
+def test_apology_within_the_grace_is_no_backdate(app, make):
+    dossier = _overdue(make)
+    apology = issue_apology(
+        dossier,
+        reason="Chờ xác minh.",
+        new_due_date=dossier.due_date + timedelta(days=30),
+        channel="phone",
+        issued_at=utcnow() - timedelta(minutes=10),
+    )
+    assert apology.entered_at is None
+
+
+def test_apology_in_the_future_is_refused_in_vietnamese(client, auth, make):
+    auth.login("clerk")
+    dossier = _overdue(make)
+    when = local_now() + timedelta(minutes=2)
+    form = _apology_form(dossier, issued_at=local_input(when))
+    response = post_form(client, f"/dossiers/{dossier.code}/apology/new", form)
+    assert response.status_code == 400
+    assert "Thời điểm gửi thư không được ở tương lai" in response.get_data(as_text=True)
+    assert db.session.scalars(select(Apology)).first() is None
+
+
+def test_backdated_apology_needs_a_reason_is_flagged_and_counted(client, auth, make):
+    clerk = auth.login("clerk")
+    dossier = _overdue(make)
+    url = f"/dossiers/{dossier.code}/apology/new"
+    when = (local_now() - timedelta(days=25)).replace(second=0)  # before the due date
+    no_reason = post_form(client, url, _apology_form(dossier, issued_at=local_input(when)))
+    assert no_reason.status_code == 400
+    assert "lý do nhập bù" in no_reason.get_data(as_text=True)
+    blank_other = _apology_form(
+        dossier, issued_at=local_input(when), backdate_reason="other", backdate_note=" "
+    )
+    assert post_form(client, url, blank_other).status_code == 400  # "other" needs its text
+    assert (
+        post_form(
+            client,
+            url,
+            _apology_form(dossier, issued_at=local_input(when), backdate_reason="import"),
+        ).status_code
+        == 400
+    )  # the importer's reason is not offered to a clerk
+    assert db.session.scalars(select(Apology)).first() is None
+    before = utcnow()
+    ok = _apology_form(
+        dossier,
+        issued_at=local_input(when),
+        backdate_reason="away",
+        backdate_note="Gửi thư tại nhà phụ huynh",
+    )
+    assert post_form(client, url, ok).status_code == 303
+    apology = db.session.scalars(select(Apology)).one()
+    assert apology.issued_at == local_to_utc(when)
+    assert before <= apology.entered_at <= utcnow()
+    assert apology.entered_by_id == clerk.id
+    assert (apology.backdate_reason, apology.backdate_note) == ("away", "Gửi thư tại nhà phụ huynh")
+    assert apology.in_time is True
+    page = client.get(f"/dossiers/{dossier.code}").get_data(as_text=True)
+    assert "Nhập bù" in page and "ngoài bộ phận một cửa" in page
+    assert "Gửi thư tại nhà phụ huynh" in page
+    period = periods.parse_period(f"{to_local(dossier.resolved_at):%Y-%m}")
+    r = queries.returns(dossier.school_id, period)[None]
+    assert (r.late, r.apologised, r.late_apologised, r.apology_backdated) == (1, 1, 1, 1)
+    assert (r.apologised_late, r.backdated) == (0, 0)  # the return itself was not back-dated

@@ -198,6 +198,7 @@ def test_every_printed_paper_is_set_in_one_serif_with_every_vietnamese_letter(
         new_due_date=local_today(),
         channel="phone",
         issued_at=datetime.combine(local_today(), datetime.min.time()) - timedelta(days=21),
+        backdate_reason="offline",
     )
     db.session.commit()
     context, page = _print_page(browser, live_server, user, 210)

@@ -21,7 +21,13 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from survey_app.dossiers.models import ApologyChannel, DayKind, IntakeChannel, ReturnChannel
+from survey_app.dossiers.models import (
+    ApologyChannel,
+    BackdateReason,
+    DayKind,
+    IntakeChannel,
+    ReturnChannel,
+)
 from survey_app.forms import Form
 from survey_app.parsing import InRange
 
@@ -86,23 +92,30 @@ class DossierForm(Form):
     )
 
 
-# Why a return is entered after the fact ("nhập bù"); codes in intake.BACKDATE_REASONS.
-BACKDATE_REASON_LABELS = {
-    "offline": _l("Mất điện, mất mạng: không ghi được lúc trả"),
-    "away": _l("Trả kết quả ngoài bộ phận một cửa, ghi khi quay lại"),
-    "postal": _l("Trả qua bưu chính, ghi theo ngày phát"),
-    "import": _l("Nhập từ tệp"),
-    "other": _l("Lý do khác (ghi rõ)"),
-}
-
-
 def backdate_reasons():
+    """The reasons a clerk may pick for a time entered after the fact (not the importer's)."""
     return [("", _l("— Không nhập bù —"))] + [
-        (code, label) for code, label in BACKDATE_REASON_LABELS.items() if code != "import"
+        (m.value, m._label) for m in BackdateReason if m is not BackdateReason.IMPORT
     ]
 
 
-class ReturnForm(Form):
+class BackdateFields(Form):
+    """Why a time typed in the past is entered after the fact ("nhập bù"): the reason and
+    its text, shared by every form that lets a clerk type such a time."""
+
+    backdate_reason = SelectField(
+        _l("Lý do nhập bù (khi ghi một thời điểm đã qua)"),
+        choices=backdate_reasons(),
+        default="",
+    )
+    backdate_note = StringField(
+        _l("Ghi chú lý do nhập bù"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=500), no_control_chars],
+    )
+
+
+class ReturnForm(BackdateFields):
     """Returning stamps the server's clock; a time is typed only for a return entered
     after the fact, with its reason."""
 
@@ -116,16 +129,6 @@ class ReturnForm(Form):
         format=DATETIME_FORMATS,
         validators=[Optional(), InRange()],
     )
-    backdate_reason = SelectField(
-        _l("Lý do nhập bù (khi ghi một thời điểm đã qua)"),
-        choices=backdate_reasons(),
-        default="",
-    )
-    backdate_note = StringField(
-        _l("Ghi chú lý do nhập bù"),
-        filters=[_strip],
-        validators=[Optional(), Length(max=500), no_control_chars],
-    )
     return_channel = SelectField(_l("Hình thức trả kết quả"), choices=ReturnChannel.choices())
 
 
@@ -137,7 +140,10 @@ class WithdrawForm(Form):
     )
 
 
-class ApologyForm(Form):
+class ApologyForm(BackdateFields):
+    """Issuing stamps the server's clock; a time is typed only for an apology entered after
+    the fact, with its reason (as for a return)."""
+
     reason = TextAreaField(
         _l("Lý do chậm trễ"),
         filters=[_strip],
@@ -146,7 +152,9 @@ class ApologyForm(Form):
     new_due_date = DateField(_l("Ngày hẹn trả kết quả mới"), validators=[DataRequired(), InRange()])
     channel = SelectField(_l("Hình thức gửi thư"), choices=ApologyChannel.choices())
     issued_at = DateTimeLocalField(
-        _l("Thời điểm gửi thư"), format=DATETIME_FORMATS, validators=[DataRequired(), InRange()]
+        _l("Thời điểm gửi thư (để trống: ngay bây giờ)"),
+        format=DATETIME_FORMATS,
+        validators=[Optional(), InRange()],
     )
 
 

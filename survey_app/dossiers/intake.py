@@ -6,6 +6,7 @@ Datetimes passed in are naive UTC (the storage form) or timezone-aware (converte
 
 import random
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext
@@ -16,6 +17,7 @@ from survey_app.audit import audit
 from survey_app.auth.models import School, User
 from survey_app.dossiers.models import (
     Apology,
+    BackdateReason,
     Dossier,
     DossierStatus,
     IntakeChannel,
@@ -136,10 +138,6 @@ def create_dossier(
     return dossier
 
 
-# Why a return is entered after the fact ("nhập bù"); labels in dossiers.forms.
-BACKDATE_REASONS = ("offline", "away", "postal", "import", "other")
-
-
 def _minute(value: datetime) -> datetime:
     return value.replace(second=0, microsecond=0)
 
@@ -159,6 +157,53 @@ def _checked_time(value: datetime | None, now: datetime, not_before: datetime, w
     if _minute(typed) < _minute(not_before):
         raise IntakeError(_("%(what)s phải sau thời điểm tiếp nhận.", what=what))
     return max(typed, not_before)
+
+
+@dataclass(frozen=True)
+class Backdate:
+    """A time entered after the fact ("nhập bù"): when it was typed, by whom, and why."""
+
+    entered_at: datetime
+    entered_by_id: int | None
+    reason: str
+    note: str | None
+
+    def record(self, row, prefix: str = "") -> None:
+        """Keep it on `row`: its <prefix>entered_at, <prefix>entered_by_id,
+        <prefix>backdate_reason and <prefix>backdate_note columns."""
+        setattr(row, f"{prefix}entered_at", self.entered_at)
+        setattr(row, f"{prefix}entered_by_id", self.entered_by_id)
+        setattr(row, f"{prefix}backdate_reason", self.reason)
+        setattr(row, f"{prefix}backdate_note", self.note)
+
+
+def backdate(
+    typed: list[datetime | None],
+    now: datetime,
+    calendar: WorkCalendar,
+    *,
+    reason: str | None,
+    note: str | None,
+    entered_by: User | None,
+) -> Backdate | None:
+    """The one rule of times entered after the fact (a return, an apology's issue): a time
+    typed more than the grace (dated rule "backdate_grace_minutes") before the server's
+    clock needs a reason from BackdateReason, and "other" a text; None when no typed time
+    is that far back. The times are already checked not to lie in the future."""
+    grace = timedelta(minutes=int(calendar.rule("backdate_grace_minutes", to_local(now).date())))
+    if not any(t is not None and now - t > grace for t in typed):
+        return None
+    note = (note or "").strip()
+    if reason not in tuple(BackdateReason):
+        raise IntakeError(
+            _(
+                "Thời điểm nhập sớm hơn hiện tại quá %(n)d phút: cần chọn lý do nhập bù.",
+                n=int(grace.total_seconds() // 60),
+            )
+        )
+    if reason == BackdateReason.OTHER and not note:
+        raise IntakeError(_("Cần ghi rõ lý do nhập bù."))
+    return Backdate(now, entered_by.id if entered_by else None, str(reason), note[:500] or None)
 
 
 def return_dossier(
@@ -185,24 +230,16 @@ def return_dossier(
         ready_utc = _checked_time(ready_at, now, dossier.received_at, _("Thời điểm có kết quả"))
     if ready_utc is not None and ready_utc > returned_utc:
         raise IntakeError(_("Thời điểm có kết quả không được sau thời điểm trả kết quả."))
-    grace = timedelta(minutes=int(calendar.rule("backdate_grace_minutes", to_local(now).date())))
-    typed = [t for t in (returned_utc, ready_utc if ready_at is not None else None) if t]
-    backdated = any(now - t > grace for t in typed)
-    if backdated:
-        note = (backdate_note or "").strip()
-        if backdate_reason not in BACKDATE_REASONS:
-            raise IntakeError(
-                _(
-                    "Thời điểm nhập sớm hơn hiện tại quá %(n)d phút: cần chọn lý do nhập bù.",
-                    n=int(grace.total_seconds() // 60),
-                )
-            )
-        if backdate_reason == "other" and not note:
-            raise IntakeError(_("Cần ghi rõ lý do nhập bù."))
-        dossier.return_entered_at = now
-        dossier.return_entered_by_id = returned_by.id if returned_by else None
-        dossier.return_backdate_reason = backdate_reason
-        dossier.return_backdate_note = note[:500] or None
+    late_entry = backdate(
+        [returned_utc, ready_utc if ready_at is not None else None],
+        now,
+        calendar,
+        reason=backdate_reason,
+        note=backdate_note,
+        entered_by=returned_by,
+    )
+    if late_entry is not None:
+        late_entry.record(dossier, "return_")
     dossier.returned_at = returned_utc
     dossier.ready_at = ready_utc
     dossier.status = DossierStatus.RETURNED
@@ -222,7 +259,7 @@ def return_dossier(
         on_time=not dossier.is_late,
         channel=dossier.return_channel.value,
         returned_at=returned_utc.isoformat(timespec="seconds"),
-        **({"backdated": backdate_reason} if backdated else {}),
+        **({"backdated": late_entry.reason} if late_entry else {}),
     )
     return dossier
 
@@ -286,8 +323,12 @@ def issue_apology(
     issued_at: datetime | None = None,
     issued_by: User | None = None,
     calendar: WorkCalendar | None = None,
+    backdate_reason: str | None = None,
+    backdate_note: str | None = None,
 ) -> Apology:
-    """Record the apology letter of a late (or soon late) dossier, with its new date."""
+    """Record the apology letter of a late (or soon late) dossier, with its new date. Its
+    issue time is the server's clock; one typed more than the grace back is entered after
+    the fact, as a return can be (`backdate`): a reason, who and when are kept."""
     if dossier.status is DossierStatus.WITHDRAWN:
         raise IntakeError(_("Hồ sơ đã rút, không cần thư xin lỗi."))
     if dossier.apology is not None:
@@ -299,7 +340,17 @@ def issue_apology(
     reason = (reason or "").strip()
     if not reason:
         raise IntakeError(_("Cần ghi lý do chậm trễ."))
-    issued_utc = _checked_time(issued_at, utcnow(), dossier.received_at, _("Ngày gửi thư"))
+    now = utcnow()
+    issued_utc = _checked_time(issued_at, now, dossier.received_at, _("Thời điểm gửi thư"))
+    calendar = calendar or WorkCalendar(dossier.school_id)
+    late_entry = backdate(
+        [issued_utc],
+        now,
+        calendar,
+        reason=backdate_reason,
+        note=backdate_note,
+        entered_by=issued_by,
+    )
     apology = Apology(
         dossier=dossier,
         reason=reason,
@@ -307,10 +358,10 @@ def issue_apology(
         channel=channel,
         issued_at=issued_utc,
         issued_by_id=issued_by.id if issued_by else None,
-        in_time_by=apology_deadline(
-            dossier.first_due_date, calendar or WorkCalendar(dossier.school_id)
-        ),
+        in_time_by=apology_deadline(dossier.first_due_date, calendar),
     )
+    if late_entry is not None:
+        late_entry.record(apology)
     db.session.add(apology)
     db.session.flush()
     audit(
@@ -322,6 +373,7 @@ def issue_apology(
         code=dossier.code,
         new_due_date=new_due_date.isoformat(),
         in_time=apology_in_time(dossier),
+        **({"backdated": late_entry.reason} if late_entry else {}),
     )
     return apology
 

@@ -60,6 +60,17 @@ class ApologyChannel(LabelledEnum):
     MESSAGE = "message", _l("Tin nhắn")
 
 
+class BackdateReason(LabelledEnum):
+    """Why a time is entered after the fact ("nhập bù": a return, an apology): the reason
+    stored beside it (dossiers.intake.backdate checks it)."""
+
+    OFFLINE = "offline", _l("Mất điện, mất mạng: không ghi được ngay lúc đó")
+    AWAY = "away", _l("Làm việc ngoài bộ phận một cửa, ghi khi quay lại")
+    POSTAL = "postal", _l("Qua bưu chính: ghi theo ngày gửi hoặc ngày phát")
+    IMPORT = "import", _l("Nhập từ tệp")  # the importer's, never offered on a form
+    OTHER = "other", _l("Lý do khác (ghi rõ)")
+
+
 class DossierStatus(LabelledEnum):
     RECEIVED = "received", _l("Đang giải quyết")
     RETURNED = "returned", _l("Đã trả kết quả")
@@ -268,6 +279,12 @@ def _fill_search_text(_mapper, _connection, dossier: Dossier) -> None:
 class Apology(db.Model):
     """The written apology for a late dossier, with the new appointment date."""
 
+    __table_args__ = (
+        CheckConstraint(
+            "(entered_at IS NULL) = (backdate_reason IS NULL)", name="backdate_has_reason"
+        ),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), unique=True)
     reason: Mapped[str] = mapped_column(Text)
@@ -281,8 +298,15 @@ class Apology(db.Model):
     # (working days need the school's calendar, so the day is fixed when the apology is
     # recorded and SQL compares with it).
     in_time_by: Mapped[date | None]
+    # Issued at a time entered after the fact ("nhập bù", as a return can be): when it was
+    # typed, by whom, and why (dossiers.intake.backdate).
+    entered_at: Mapped[datetime | None]
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    backdate_reason: Mapped[str | None] = mapped_column(String(30))
+    backdate_note: Mapped[str | None] = mapped_column(String(500))
 
     dossier: Mapped[Dossier] = relationship(back_populates="apology")
+    entered_by: Mapped[User | None] = relationship(foreign_keys=[entered_by_id])
 
     @hybrid_property
     def in_time(self) -> bool:
@@ -293,6 +317,11 @@ class Apology(db.Model):
     @classmethod
     def _in_time_sql(cls):
         return sql_local_date(cls.issued_at) <= cls.in_time_by
+
+    @property
+    def is_backdated(self) -> bool:
+        """Its issue time was entered after the fact ("nhập bù")."""
+        return self.entered_at is not None
 
 
 class NoticeKind(LabelledEnum):

@@ -13,7 +13,6 @@ from survey_app.auth.decorators import role_required
 from survey_app.auth.models import User
 from survey_app.dossiers import bp
 from survey_app.dossiers.forms import (
-    BACKDATE_REASON_LABELS,
     ApologyForm,
     ConfirmForm,
     DossierForm,
@@ -34,7 +33,7 @@ from survey_app.dossiers.intake import (
     return_dossier,
     withdraw_dossier,
 )
-from survey_app.dossiers.models import Dossier, DossierStatus, Procedure
+from survey_app.dossiers.models import BackdateReason, Dossier, DossierStatus, Procedure
 from survey_app.dossiers.register import STATES, register_query
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
@@ -62,6 +61,11 @@ def school_procedures(active_only: bool = False) -> list[Procedure]:
     if active_only:
         query = query.where(Procedure.active.is_(True))
     return list(db.session.scalars(query.order_by(Procedure.name)))
+
+
+def backdate_grace(dossier: Dossier) -> int:
+    """Minutes back from now after which a typed time is "nhập bù" (rule in force today)."""
+    return int(WorkCalendar(dossier.school_id).rule("backdate_grace_minutes", local_today()))
 
 
 def local_now() -> datetime:
@@ -201,7 +205,10 @@ def detail(code):
         apology_lead=calendar.rule("apology_lead_working_days", dossier.first_due_date),
         needs_apology=needs_apology(dossier),
         open_supplement=open_supplement(dossier),
-        backdate_label=BACKDATE_REASON_LABELS.get(dossier.return_backdate_reason or ""),
+        backdate_label=BackdateReason.label_of(dossier.return_backdate_reason),
+        apology_backdate_label=BackdateReason.label_of(
+            dossier.apology.backdate_reason if dossier.apology else None
+        ),
         confirm=ConfirmForm(),
         trail=trail,
         received_by=db.session.get(User, dossier.received_by_id)
@@ -249,8 +256,9 @@ def return_result(code):
                 return redirect(url_for("dossiers.slip", code=code), 303)
             return redirect(url_for("dossiers.detail", code=code), 303)
     status = 400 if form.is_submitted() else 200
-    grace = WorkCalendar(dossier.school_id).rule("backdate_grace_minutes", local_today())
-    return render_template("dossiers/return.html", form=form, dossier=dossier, grace=grace), status
+    return render_template(
+        "dossiers/return.html", form=form, dossier=dossier, grace=backdate_grace(dossier)
+    ), status
 
 
 @bp.route("/dossiers/<code>/ready", methods=["POST"])
@@ -304,7 +312,6 @@ def record_apology(code):
     if not form.is_submitted():
         calendar = WorkCalendar(dossier.school_id)
         form.new_due_date.data = calendar.next_working_day(max(local_today(), dossier.due_date))
-        form.issued_at.data = local_now()
     if form.validate_on_submit():
         try:
             issue_apology(
@@ -312,8 +319,10 @@ def record_apology(code):
                 reason=form.reason.data,
                 new_due_date=form.new_due_date.data,
                 channel=form.channel.data,
-                issued_at=local_to_utc(form.issued_at.data),
+                issued_at=local_to_utc(form.issued_at.data) if form.issued_at.data else None,
                 issued_by=current_user,
+                backdate_reason=form.backdate_reason.data or None,
+                backdate_note=form.backdate_note.data,
             )
         except IntakeError as error:
             form.form_errors.append(str(error))
@@ -322,4 +331,6 @@ def record_apology(code):
             flash(_("Đã lập thư xin lỗi. Hãy in và gửi cho phụ huynh."), "success")
             return redirect(url_for("dossiers.detail", code=code), 303)
     status = 400 if form.is_submitted() else 200
-    return render_template("dossiers/apology_form.html", form=form, dossier=dossier), status
+    return render_template(
+        "dossiers/apology_form.html", form=form, dossier=dossier, grace=backdate_grace(dossier)
+    ), status

@@ -101,8 +101,15 @@ class Returns:
     on_time: int = 0
     late: int = 0
     late_apologised: int = 0  # late, with an apology in time (Apology.in_time)
+    apologised: int = 0  # late, with an apology (in time or not)
+    apology_backdated: int = 0  # of those, apologies whose issue time was entered after the fact
     backdated: int = 0  # of the resolved, returns entered after the fact ("nhập bù")
     ready_recorded: int = 0  # of the resolved, with a ready time apart from the pickup
+
+    @property
+    def apologised_late(self) -> int:
+        """Late, with an apology that was not in time."""
+        return self.apologised - self.late_apologised
 
 
 @dataclass
@@ -247,6 +254,8 @@ def returns(school_id: int | None, period: Period, group: str | None = None) -> 
         "on_time": _n(resolved_on == d.due_date),
         "late": _n(d.is_late),
         "late_apologised": _n(and_(d.is_late, Apology.in_time)),
+        "apologised": _n(and_(d.is_late, Apology.id.is_not(None))),
+        "apology_backdated": _n(and_(d.is_late, Apology.entered_at.is_not(None))),
         "backdated": _n(d.return_entered_at.is_not(None)),
         "ready_recorded": _n(d.ready_at.is_not(None)),
     }

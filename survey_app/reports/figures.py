@@ -99,6 +99,7 @@ class Figures(RatesMixin):
     cases: queries.CaseFigures
     aspects: list
     reasons: dict
+    notices: queries.Notices = field(default_factory=queries.Notices)
     min_n: int = 0  # the whole scope is not a breakdown cell: "—" only when empty
 
     def as_json(self) -> str:
@@ -124,6 +125,7 @@ def compute(school_id: int | None, period: Period, today: date | None = None) ->
         cases=queries.cases(school_id, period, today=today)[None],
         aspects=aspects,
         reasons=reasons,
+        notices=queries.notices(school_id, period),
     )
 
 

@@ -26,7 +26,15 @@ from sqlalchemy.orm import aliased
 from survey_app.cases import queries as case_queries
 from survey_app.cases.models import Case
 from survey_app.dossiers import register
-from survey_app.dossiers.models import Apology, Dossier, DossierStatus, IntakeChannel, Procedure
+from survey_app.dossiers.models import (
+    Apology,
+    Dossier,
+    DossierStatus,
+    IntakeChannel,
+    Notice,
+    NoticeKind,
+    Procedure,
+)
 from survey_app.extensions import db
 from survey_app.reports.periods import Period
 from survey_app.reports.sql import (
@@ -272,6 +280,30 @@ def returns(school_id: int | None, period: Period, group: str | None = None) -> 
         .where(_scope(d.school_id, school_id), resolved_in, d.status != DossierStatus.WITHDRAWN)
     )
     return _aggregate(Returns, columns, _group_key(group, d.resolved_at), _grouped(base, group))
+
+
+@dataclass
+class Notices:
+    """One-stop forms issued in the period (docs/forms.md): supplement requests (Mẫu 02)
+    and refusals (Mẫu 03), by their issue time; the refused dossiers also count as
+    withdrawn in `flow`."""
+
+    supplement: int = 0
+    refusal: int = 0
+
+
+def notices(school_id: int | None, period: Period) -> Notices:
+    a, b = period.bounds_utc
+    row = db.session.execute(
+        select(
+            _n(Notice.kind == NoticeKind.SUPPLEMENT).label("supplement"),
+            _n(Notice.kind == NoticeKind.REFUSAL).label("refusal"),
+        )
+        .select_from(Notice)
+        .join(Dossier, Dossier.id == Notice.dossier_id)
+        .where(_scope(Dossier.school_id, school_id), Notice.issued_at >= a, Notice.issued_at < b)
+    ).one()
+    return Notices(**row._asdict())
 
 
 def past_due_threshold(period: Period, today: date | None = None) -> date:

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from survey_app.auth.models import Role, School, User
-from survey_app.dossiers.models import IntakeChannel
+from survey_app.dossiers.models import IntakeChannel, NoticeKind
 from survey_app.extensions import db
 from survey_app.reports import figures as F
 from survey_app.reports import queries
@@ -130,10 +130,13 @@ def onestop_table(figures: F.Figures) -> Table:
         [_("– đúng hạn"), r.on_time],
         [_("– trễ hạn"), r.late],
         [_("– trong đó nhập bù (trả kết quả nhập sau)"), r.backdated],
+        [_("– trong đó tính hạn theo thời điểm có kết quả"), r.ready_recorded],
         [_("– trễ hạn, có thư xin lỗi trước hạn"), r.late_apologised],
         [_("– trễ hạn, có thư xin lỗi nhưng không kịp thời"), r.apologised_late],
         [_("– trong đó thư xin lỗi nhập bù (thời điểm gửi nhập sau)"), r.apology_backdated],
         [_("Rút hồ sơ"), f.withdrawn],
+        # the forms issued in the period, in their own titles (Mẫu 02, 03)
+        *([kind.label, getattr(figures.notices, kind.value)] for kind in NoticeKind),
         [_("Đang giải quyết cuối kỳ"), f.open_end],
         [_("– trong hạn"), f.open_end_within_due],
         [_("– quá hạn"), f.open_end_past_due],

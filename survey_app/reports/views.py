@@ -79,7 +79,8 @@ def dashboard():
         rows = F.headline(figures, F.targets(school_id, period))
         # a month still running is shown with its count, never judged against the target
         running = period.kind == "month" and periods.tentative_until(period, today) is not None
-        blocks.append((period, figures, rows, running))
+        # the one-stop table of the report (tables.onestop_table: its labels live there)
+        blocks.append((period, figures, rows, running, tables.onestop_table(figures)))
     by_school = []
     if current_user.role.value == OFFICE and school is None:
         targets = F.targets(None, ytd)

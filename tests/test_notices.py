@@ -121,6 +121,9 @@ def test_control_sheet_and_book_print(client, auth, make):
     assert "SỔ THEO DÕI HỒ SƠ" in html and "Mẫu số 07" in html and dossier.code in html
     assert "Tháng 01 năm 2020" in html and HOSTILE not in html
     assert client.get("/dossiers/book?month=2020-13").status_code == 400
+    receipt = client.get(f"/dossiers/{dossier.code}/receipt").get_data(as_text=True)
+    assert "Mẫu số 01" in receipt and "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in receipt
+    assert f"{dossier.code}/TN" in receipt
 
 
 @pytest.mark.parametrize(

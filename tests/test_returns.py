@@ -387,3 +387,9 @@ def test_backdated_apology_needs_a_reason_is_flagged_and_counted(client, auth, m
     r = queries.returns(dossier.school_id, period)[None]
     assert (r.late, r.apologised, r.late_apologised, r.apology_backdated) == (1, 1, 1, 1)
     assert (r.apologised_late, r.backdated) == (0, 0)  # the return itself was not back-dated
+    # the printed control sheet and the month's register say so too
+    sheet = client.get(f"/dossiers/{dossier.code}/control-sheet").get_data(as_text=True)
+    assert "Nhập bù" in sheet
+    month = f"{to_local(dossier.received_at):%Y-%m}"
+    book = client.get("/dossiers/book", query_string={"month": month}).get_data(as_text=True)
+    assert f"xin lỗi {when:%d/%m/%Y} (nhập bù)" in book

@@ -75,6 +75,8 @@ def slip_context(dossier: Dossier, desk: dict | None = None) -> dict:
 @bp.route("/dossiers/<code>/receipt")
 @role_required(*STAFF)
 def receipt(code):
+    """Print the receipt, A5 (A4, 80 mm): "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", Mẫu số
+    01 (official_forms.RECEIPT)."""
     dossier = load_dossier(code)
     layout = _layout(RECEIPT_LAYOUTS)
     received_by = db.session.get(User, dossier.received_by_id) if dossier.received_by_id else None
@@ -83,6 +85,7 @@ def receipt(code):
     opening = calendar.next_opening(dossier.received_at)
     return render_template(
         "dossiers/receipt.html",
+        form=official_forms.RECEIPT,
         layout=layout,
         layouts=RECEIPT_LAYOUTS,
         received_local=received_local,
@@ -224,9 +227,8 @@ def _control_steps(dossier: Dossier) -> list[dict]:
                 "giver": who.get(dossier.apology.issued_by_id) or desk,
                 "taker": dossier.applicant_name or _("Người nộp hồ sơ"),
                 "at": dossier.apology.issued_at,
-                "note": _(
-                    "Hẹn trả mới: %(d)s", d=dossier.apology.new_due_date.strftime("%d/%m/%Y")
-                ),
+                "note": _("Hẹn trả mới: %(d)s", d=dossier.apology.new_due_date.strftime("%d/%m/%Y"))
+                + ("; " + _("Nhập bù") if dossier.apology.entered_at else ""),
             }
         )
     if dossier.ready_at:
@@ -284,7 +286,11 @@ def book():
         abort(400, str(error))
     dossiers = db.session.scalars(
         select(Dossier)
-        .options(joinedload(Dossier.procedure), selectinload(Dossier.notices))
+        .options(
+            joinedload(Dossier.procedure),
+            selectinload(Dossier.notices),
+            selectinload(Dossier.apology),
+        )
         .where(
             Dossier.school_id == current_user.school_id,
             Dossier.received_at >= start,

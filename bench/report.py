@@ -139,13 +139,12 @@ def details(results: list[dict]) -> str:
         out += [
             "**B5 memory and other formats**",
             "",
-            "| db | month | PDF, charts cached | XLSX | RSS before → after N reports | growth "
-            "| ≤ 20 MB |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
+            "| db | month | XLSX | RSS before → after N reports | growth | ≤ 20 MB |",
+            "| --- | --- | --- | --- | --- | --- |",
         ]
         for r in b5:
             out.append(
-                f"| {r['db']} | {r['month']} | {_n(r['pdf_with_cached_charts_s'])} s "
+                f"| {r['db']} | {r['month']} "
                 f"| {_n(r['xlsx_s'])} s | {r['rss_start_mb']} → {r['rss_end_mb']} MB "
                 f"(N = {r['rss_reports']}, {r['charts_drawn']} charts drawn) "
                 f"| {r['rss_growth_mb']} MB | {_verdict(r['rss_pass'])} |"

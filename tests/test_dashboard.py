@@ -5,8 +5,11 @@ import re
 from datetime import datetime, timedelta
 
 from matplotlib.lines import Line2D
+from reportlab.graphics.shapes import Circle, Line, Rect
+from reportlab.lib.colors import white
 
-from survey_app.reports import charts, periods, queries
+from survey_app.reports import charts, pdf_charts, periods, queries
+from survey_app.reports import figures as F
 from survey_app.timeutil import local_today, to_local, utcnow
 from tests.test_figures import _apology, _case
 
@@ -94,8 +97,10 @@ def test_the_trend_draws_the_month_under_way_dashed(app, make):
     school = make.school()
     make.response(make.dossier(school=school, received_at=local_now() - timedelta(minutes=5)))
     with app.test_request_context():
-        data = charts.trend_data(school.id, periods.month_of(local_today()))
+        month = periods.month_of(local_today())
+        data = charts.trend_data(school.id, month, F.targets(school.id, month))
         fig = charts.draw_trend(data)
+        drawing = pdf_charts.trend(data)
     running = data[8]
     assert running[-1] is True and not any(running[:-1])
     lines = [a for a in fig.axes[0].get_lines() if isinstance(a, Line2D)]
@@ -107,3 +112,10 @@ def test_the_trend_draws_the_month_under_way_dashed(app, make):
         assert len(ys) == 12 and ys[-1] != ys[-1]  # NaN
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert "đang diễn ra" in ticks[-1]
+    # the PDF's chart alike: one dashed segment a series, the month's markers hollow
+    shapes = drawing.contents
+    dashed = [s for s in shapes if isinstance(s, Line) and s.strokeDashArray == [4, 2]]
+    assert not dashed  # no closed month before it has a figure: nothing to join
+    markers = [s for s in shapes if isinstance(s, Circle) or isinstance(s, Rect) and s.width < 10]
+    hollow = [s for s in markers if s.fillColor == white]
+    assert len(hollow) == sum(v is not None for v in (data[1][-1], data[2][-1])) >= 1

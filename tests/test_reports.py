@@ -1,16 +1,20 @@
 """Dashboard, report page, charts, filing and the targets page: who may see them, and what."""
 
 import io
+import shutil
+import subprocess
 from datetime import date, datetime
 
 import pytest
 from flask_babel import force_locale
 from pypdf import PdfReader
+from reportlab.graphics.shapes import Circle, Line, PolyLine, Rect, String
+from reportlab.lib.colors import white
 from sqlalchemy import func, select
 
 from survey_app.audit import Audit
 from survey_app.extensions import db
-from survey_app.reports import charts, exports, periods, vector
+from survey_app.reports import charts, exports, pdf, pdf_charts, periods, queries, tables
 from survey_app.reports.models import FiledReport
 from survey_app.rules import Rule, get_rule
 from survey_app.timeutil import local_today
@@ -195,45 +199,94 @@ def test_every_chart_renders_svg_and_png(app, january):
             assert png.startswith(b"\x89PNG")
 
 
+def _strings(node, out: list) -> list:
+    """Every String of a drawing, however deep in its groups."""
+    for child in getattr(node, "contents", []):
+        if isinstance(child, String):
+            out.append(child)
+        _strings(child, out)
+    return out
+
+
 @pytest.mark.parametrize("scope", ["school", "all"])
 def test_pdf_chart_text_stays_inside_its_figure(app, january, scope):
     """Every label, tick and bar value of the PDF's charts is drawn inside the chart: none cut."""
-    school_id, period = (
-        (january.school.id, periods.parse_period("2020-Q1"))
+    school, period = (
+        (january.school, periods.parse_period("2020-Q1"))
         if scope == "school"
         else (None, periods.parse_period("2019-06"))  # an empty period: every count 0
     )
     with app.test_request_context(), force_locale("vi"):
+        pdf.register_fonts()
+        report = tables.build(school, period, False)
         for name in charts.NAMES:
-            width, height, ops = charts.recording(name, school_id, period)
-            texts = [op for op in ops if op[0] == "text"]
-            assert any(op[0] == "path" for op in ops) and texts, name
-            for op in texts:
-                for cx, cy in vector.text_corners(op):
-                    assert -0.5 <= cx <= width + 0.5 and -0.5 <= cy <= height + 0.5, (name, op)
-            assert {op[4] for op in texts} <= {vector.FONT, vector.BOLD}  # DejaVu Sans
+            drawing = pdf_charts.drawing(
+                name, charts.data(name, report.figures, report.targets), 400
+            )
+            x0, y0, x1, y1 = drawing.getBounds()
+            assert x0 >= -0.5 and y0 >= -0.5, name
+            assert x1 <= drawing.width + 0.5 and y1 <= drawing.height + 0.5, name
+            texts = _strings(drawing, [])
+            assert texts and {t.fontName for t in texts} == {pdf_charts.FONT}, name
 
 
-def test_a_wrong_layout_guess_is_measured_and_corrected(app, january, monkeypatch):
-    monkeypatch.setattr(vector, "_layouts", {})
-    period = periods.parse_period("2020-Q1")
+def test_pdf_trend_draws_the_month_under_way_dashed_and_hollow():
+    months = tuple(f"{m:02d}/2026" for m in range(1, 13))
+    running = (False,) * 11 + (True,)
+    coverage = (0.7, 0.75, None, 0.8, 0.82, 0.85, 0.9, 0.88, 0.86, 0.8, 0.78, 0.4)
+    satisfaction = (0.9,) * 12
+    data = (months, coverage, satisfaction, 0.8, 0.9, "Khảo sát", "Hài lòng", "Chỉ tiêu")
+    drawing = pdf_charts.trend((*data, running, "đang diễn ra"))
+    shapes = drawing.contents
+    dashed = [s for s in shapes if isinstance(s, Line) and s.strokeDashArray == [4, 2]]
+    assert len(dashed) == 2  # coverage and satisfaction: from November to December
+    assert all(line.x2 > line.x1 for line in dashed)
+    last_x = max(line.x2 for line in dashed)
+    markers = [s for s in shapes if isinstance(s, Circle) or isinstance(s, Rect) and s.width < 10]
+    hollow = [s for s in markers if s.fillColor == white]
+    assert len(hollow) == 2
+    solid = [s for s in shapes if isinstance(s, PolyLine)]
+    assert len(solid) == 3  # coverage broken at March, satisfaction whole; none to December
+    assert all(max(s.points[0::2]) < last_x for s in solid)
+    texts = [t.text for t in _strings(drawing, [])]
+    assert "(đang diễn ra)" in texts and "Chỉ tiêu 80%" in texts and "100%" in texts
+
+
+def test_report_charts_draw_from_its_figures_without_a_second_query(app, january, monkeypatch):
+    """The PDF's and the DOCX's charts read the figures the report computed: the only query
+    left is the trend's twelve months."""
+    period = periods.parse_period("2020-01")
     with app.test_request_context(), force_locale("vi"):
-        charts._cache.clear()
-        first = {name: charts.recording(name, january.school.id, period) for name in charts.NAMES}
-        for key in vector._layouts:  # axes over the whole figure: every tick label cut off
-            vector._layouts[key] = {"left": 0.0, "bottom": 0.0, "right": 1.0, "top": 1.0}
-        charts._cache.clear()
-        for name in charts.NAMES:
-            width, height, ops = charts.recording(name, january.school.id, period)
-            for op in ops:
-                if op[0] == "text":
-                    for cx, cy in vector.text_corners(op):
-                        assert -0.5 <= cx <= width + 0.5 and -0.5 <= cy <= height + 0.5, name
-            texts = [op for op in ops if op[0] == "text"]
-            before = [op for op in first[name][2] if op[0] == "text"]
-            assert [op[3] for op in texts] == [op[3] for op in before], name  # the same labels
-            for op, old in zip(texts, before, strict=True):  # at the place measured first
-                assert abs(op[1] - old[1]) <= 3 and abs(op[2] - old[2]) <= 3, (name, op, old)
+        report = tables.build(january.school, period, True)
+        f = report.figures
+        trend = charts.data("trend", f, report.targets)  # its twelve months: the one query
+        assert trend[0][-1] == "01/2020" and trend[3:5] == (
+            report.targets["coverage"],
+            report.targets["satisfaction"],
+        )
+
+        def no_query(*_args, **_kwargs):
+            raise AssertionError("a second query")
+
+        for name in ("intake", "returns", "flow", "aspects", "cases"):
+            monkeypatch.setattr(queries, name, no_query)
+        assert charts.data("overall", f, report.targets)[1] == (
+            f.intake.very_satisfied,
+            f.intake.satisfied_only,
+            f.intake.dissatisfied,
+        )
+        ontime = charts.data("ontime", f, report.targets)[1]
+        assert ontime == (
+            f.returns.early,
+            f.returns.on_time,
+            f.returns.late,
+            f.flow.open_end_within_due,
+            f.flow.open_end_past_due,
+        )
+        assert sum(ontime) > 0
+        shares = charts.data("negatives", f, report.targets)[1]
+        assert shares == tuple(a.negative / a.answered if a.answered else None for a in f.aspects)
+        assert charts.image("overall", f, report.targets).startswith(b"\x89PNG")
 
 
 def test_pdf_charts_are_vector_with_their_vietnamese_labels(app, january):
@@ -247,6 +300,16 @@ def test_pdf_charts_are_vector_with_their_vietnamese_labels(app, january):
     text = pdf_text(data)
     for label in ("Số phiếu", "Rất hài lòng", "Không hài lòng", "Trễ hạn", "(n=", "Chỉ tiêu"):
         assert label in text, label  # the charts' own text, drawn with the embedded font
+    if shutil.which("pdftotext"):  # as poppler reads it (every reader's fonts, not pypdf's)
+        out = subprocess.run(  # noqa: S603
+            ["pdftotext", "-layout", "-", "-"],  # noqa: S607
+            input=data,
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+        for label in ("Tỷ lệ khảo sát", "Tỷ lệ hài lòng", "Chỉ tiêu 90%", "Đang giải quyết"):
+            assert label in out, label
+        assert "Tỷ lệ ý kiến chưa hài lòng" in out and "100%" in out and "01/2020" in out
 
 
 def _targets_form(client) -> dict:

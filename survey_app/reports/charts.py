@@ -1,9 +1,16 @@
-"""Report charts with matplotlib's object API (`Figure`, never pyplot), Agg, DejaVu Sans.
+"""The report's charts: their data from the figures, drawn by matplotlib for the web and DOCX.
 
-Every chart is drawn from a small tuple of numbers read from reports.figures. The rendered
-bytes are kept in a small in-process LRU keyed by the chart's name, format, school, period,
-locale and a hash of those numbers (its data version): an unchanged chart is never redrawn,
-and a changed number can never serve a stale chart. Each worker process has its own cache.
+Every chart is drawn from a small tuple of numbers and labels: `data()` reads it from a
+report's figures (the PDF and the DOCX: no second query, only the trend's twelve months are
+read), `query_data()` runs the few queries one chart needs (the web pages' <img>). The
+PDF draws the same tuples with reportlab (pdf_charts.py); the web's SVG and the DOCX's PNG
+are matplotlib's object API (`Figure`, never pyplot), Agg, DejaVu Sans, imported by the
+first chart drawn, never with the app.
+
+The SVG and PNG bytes are kept in a small in-process LRU keyed by the chart's name, format,
+school, period, locale and its data tuple (its data version): an unchanged chart is never
+redrawn, and a changed number can never serve a stale chart. Each worker has its own; it
+makes a dashboard or report page seen again 2-4 times faster (BENCHMARKS.md, "Memory").
 """
 
 import hashlib
@@ -26,7 +33,6 @@ if TYPE_CHECKING:
 
 
 def _matplotlib() -> None:
-    """matplotlib, loaded by the first chart drawn (never with the app: README, deployment)."""
     import matplotlib
 
     matplotlib.rcParams["font.family"] = ["DejaVu Sans"]  # every Vietnamese diacritic
@@ -47,38 +53,35 @@ def captions() -> list[tuple[str, str]]:
     ]
 
 
-CACHE_SIZE = 128
 BLUE, GREEN, RED, GREY, ORANGE = "#0b5cad", "#1b6e20", "#b00020", "#8c959f", "#c75c00"
+LIGHT_GREEN = "#6aa84f"
+CACHE_SIZE = 128
 
-_cache: OrderedDict[str, bytes | tuple] = OrderedDict()
+_cache: OrderedDict[str, bytes] = OrderedDict()
 _lock = threading.Lock()
 stats = {"hits": 0, "draws": 0}
 
 
 def chart(name: str, school_id: int | None, period: Period, fmt: str = "svg") -> bytes:
-    """The chart `name` for a scope and period, as SVG or PNG bytes (cached)."""
-    return _cached(name, school_id, period, fmt, lambda fig: render(fig, fmt))
+    """The chart `name` for a scope and period, as SVG or PNG bytes (the web's <img>)."""
+    return _cached(name, fmt, school_id, period, query_data(name, school_id, period))
 
 
-def recording(name: str, school_id: int | None, period: Period) -> tuple:
-    """The chart as vector operations for the PDF (`vector.Chart` draws them; cached)."""
-    from survey_app.reports import vector
-
-    return _cached(
-        name, school_id, period, "vector", lambda fig: vector.record(fig, (name, _language()))
-    )
+def image(name: str, figures: F.Figures, targets: dict, fmt: str = "png") -> bytes:
+    """The chart `name` of a report, from its figures, as PNG (the DOCX) or SVG bytes."""
+    data_ = data(name, figures, targets)
+    return _cached(name, fmt, figures.school_id, figures.period, data_)
 
 
-def _cached(name, school_id, period, fmt, make):
-    data = DATA[name](school_id, period)
-    key = hashlib.sha256(repr((name, fmt, school_id, period.key, _language(), data)).encode())
-    key = key.hexdigest()
+def _cached(name: str, fmt: str, school_id: int | None, period: Period, data_: tuple) -> bytes:
+    key = repr((name, fmt, school_id, period.key, _language(), data_))
+    key = hashlib.sha256(key.encode()).hexdigest()
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
             stats["hits"] += 1
             return _cache[key]
-        out = make(DRAW[name](data))
+        out = render(DRAW[name](data_), fmt)
         stats["draws"] += 1
         _cache[key] = out
         while len(_cache) > CACHE_SIZE:
@@ -108,13 +111,40 @@ def _new(width: float = 7.0, height: float = 3.2) -> tuple["Figure", object]:
     return fig, ax
 
 
-# --- data: plain tuples, hashable, the chart's data version ---------------------------
+# --- data: plain tuples of numbers and labels ------------------------------------------
 
 
-def trend_data(school_id, period):
+def data(name: str, figures: F.Figures, targets: dict) -> tuple:
+    """The chart's data from a report's figures and targets (`tables.Report`)."""
+    if name == "trend":
+        return trend_data(figures.school_id, figures.period, targets)
+    if name == "overall":
+        return overall_data(figures.intake)
+    if name == "ontime":
+        return ontime_data(figures.returns, figures.flow)
+    if name == "negatives":
+        return negatives_data(figures.aspects)
+    raise ValueError(name)
+
+
+def query_data(name: str, school_id: int | None, period: Period) -> tuple:
+    """The chart's data for a chart drawn alone: only the queries it needs."""
+    if name == "trend":
+        return trend_data(school_id, period, F.targets(school_id, period))
+    if name == "overall":
+        return overall_data(queries.intake(school_id, period)[None])
+    if name == "ontime":
+        flow = queries.flow(school_id, period, today=local_today())[None]
+        return ontime_data(queries.returns(school_id, period)[None], flow)
+    if name == "negatives":
+        return negatives_data(queries.aspects(school_id, period)[0])
+    raise ValueError(name)
+
+
+def trend_data(school_id: int | None, period: Period, targets: dict) -> tuple:
+    """The twelve months up to the period's last: the one query a report's charts run."""
     months = trailing_months(period.last_day, 12)
     rows = F.breakdown(school_id, months, "month")
-    targets = F.targets(school_id, period)
     today = local_today()
     # months not over yet: their dossiers are still being returned and answered
     running = tuple(m.end > today for m in months.months())
@@ -132,18 +162,15 @@ def trend_data(school_id, period):
     )
 
 
-def overall_data(school_id, period):
-    i = queries.intake(school_id, period)[None]
+def overall_data(intake: queries.Intake) -> tuple:
     return (
         tuple(level.label for level in Overall),
-        (i.very_satisfied, i.satisfied_only, i.dissatisfied),
+        (intake.very_satisfied, intake.satisfied_only, intake.dissatisfied),
         _("Số phiếu"),
     )
 
 
-def ontime_data(school_id, period):
-    r = queries.returns(school_id, period)[None]
-    f = queries.flow(school_id, period)[None]
+def ontime_data(returns: queries.Returns, flow: queries.Flow) -> tuple:
     return (
         (
             _("Trước hạn"),
@@ -152,13 +179,18 @@ def ontime_data(school_id, period):
             _("Đang giải quyết\ntrong hạn"),
             _("Đang giải quyết\nquá hạn"),
         ),
-        (r.early, r.on_time, r.late, f.open_end_within_due, f.open_end_past_due),
+        (
+            returns.early,
+            returns.on_time,
+            returns.late,
+            flow.open_end_within_due,
+            flow.open_end_past_due,
+        ),
         _("Số hồ sơ"),
     )
 
 
-def negatives_data(school_id, period):
-    aspects, _reasons = queries.aspects(school_id, period)
+def negatives_data(aspects: list) -> tuple:
     return (
         tuple(str(a.question.short) for a in aspects),
         tuple(a.negative / a.answered if a.answered else None for a in aspects),
@@ -220,7 +252,7 @@ def _bars(labels, values, colours, ylabel) -> "Figure":
 
 def draw_overall(data) -> "Figure":
     labels, values, ylabel = data
-    return _bars(labels, values, [GREEN, "#6aa84f", RED], ylabel)
+    return _bars(labels, values, [GREEN, LIGHT_GREEN, RED], ylabel)
 
 
 def draw_ontime(data) -> "Figure":
@@ -253,12 +285,6 @@ def draw_negatives(data) -> "Figure":
     return fig
 
 
-DATA = {
-    "trend": trend_data,
-    "overall": overall_data,
-    "ontime": ontime_data,
-    "negatives": negatives_data,
-}
 DRAW = {
     "trend": draw_trend,
     "overall": draw_overall,

@@ -1,5 +1,5 @@
 """The report as a PDF in the administrative format (Decree 30/2020), in the serif font the
-DOCX names (Liberation Serif embedded; the charts keep DejaVu Sans).
+DOCX names (Liberation Serif embedded; the charts keep DejaVu Sans, pdf_charts.py).
 
 Every piece of text reaches reportlab through `para()`, which escapes it: reportlab reads
 Paragraph text as markup, so an unescaped `<img src="http://...">` in a school name, a
@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from matplotlib import font_manager
+from matplotlib import font_manager, get_data_path
 from matplotlib.font_manager import get_font
 from reportlab import rl_config
 from reportlab.lib import colors
@@ -32,7 +32,7 @@ from reportlab.platypus import (
 )
 
 from survey_app.letterhead import MOTTO, NATION, SERIF_EMBEDDED, date_line
-from survey_app.reports import charts, vector
+from survey_app.reports import charts, pdf_charts
 from survey_app.reports.periods import cover_lines
 from survey_app.reports.stats import pct
 from survey_app.reports.tables import INT, PCT, TEXT, Report, cell_text, recipient
@@ -62,10 +62,11 @@ def serif_file(style: str) -> str:
 
 
 def register_fonts() -> None:
-    """The letterhead's serif and the charts' DejaVu Sans."""
-    vector.register_fonts()
+    """The letterhead's serif and the charts' DejaVu Sans (the copy matplotlib ships)."""
     if FONT in pdfmetrics.getRegisteredFontNames():
         return
+    dejavu = os.path.join(get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")
+    pdfmetrics.registerFont(TTFont(pdf_charts.FONT, dejavu))
     for name, style in ((FONT, "Regular"), (BOLD, "Bold"), (ITALIC, "Italic")):
         pdfmetrics.registerFont(TTFont(name, serif_file(style)))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=ITALIC, boldItalic=BOLD)
@@ -208,9 +209,9 @@ def _story(report: Report, st) -> list:
         story += [para(f"{n}. {t.title}", st["h2"]), _grid(t, st, [13 * cm, 4 * cm])]
         n += 1
     story.append(para(f"{n}. {_('Biểu đồ')}", st["h2"]))
-    school_id = report.school.id if report.school else None
-    for name, caption in charts.captions():
-        chart = vector.Chart(charts.recording(name, school_id, period), 15 * cm)
+    for name, caption in charts.captions():  # drawn from the report's own figures
+        data = charts.data(name, report.figures, report.targets)
+        chart = pdf_charts.drawing(name, data, 15 * cm)
         story.append(KeepTogether([chart, para(caption, st["caption"])]))
     n += 1
     t = tables["aspects"]

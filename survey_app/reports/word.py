@@ -206,8 +206,7 @@ def _narrative(report: Report) -> list[str]:
 
 
 def _chart(doc, report: Report, name: str, caption: str) -> None:
-    school_id = report.school.id if report.school else None
-    png = charts.chart(name, school_id, report.period, "png")
+    png = charts.image(name, report.figures, report.targets)  # from the report's figures
     doc.add_picture(BytesIO(png), width=Cm(15))
     doc.paragraphs[-1].alignment = CENTER
     _para(doc, caption, 11, italic=True, align=CENTER, after=8)

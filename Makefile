@@ -9,7 +9,7 @@ PORT ?= 5000
 APT_PACKAGES := chromium wrk poppler-utils fonts-dejavu-core fonts-liberation2 libreoffice-calc-nogui \
   libreoffice-writer-nogui
 
-.PHONY: install install-dev install-system run test test-faults bench bench-floor bench-city lint format translations deploy clean
+.PHONY: install install-dev install-system run test test-faults bench bench-floor bench-city bench-rss lint format translations deploy clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench-floor: install-dev install-system  ## B1 beside the cheapest possible subm
 bench-city: install-dev  ## B7: the office's month over 2,000 schools, 10 M responses (PostgreSQL)
 	mkdir -p bench/results
 	$(BIN)/python -m bench.b7_city > bench/results/b7.json
+
+bench-rss: install-dev  ## Memory: gunicorn's master and workers after survey pages, then reports
+	mkdir -p bench/results
+	$(BIN)/python -m bench.rss > bench/results/rss.json
 
 lint: install-dev
 	$(BIN)/ruff check .

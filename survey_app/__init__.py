@@ -118,6 +118,3 @@ def register_cli(app: Flask) -> None:
     from survey_app.survey.provenance import forget_devices_command
 
     data_cli.add_command(forget_devices_command)
-    from survey_app import dbcheck
-
-    dbcheck.register(app)

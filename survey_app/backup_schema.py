@@ -23,7 +23,6 @@ import sys
 import tempfile
 from contextlib import closing
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
 
@@ -47,13 +46,20 @@ def _metadata():
     return db.metadata
 
 
+def _scripts():
+    """The migrations' script directory (alembic: imported here, never by a web worker)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(MIGRATIONS)
+
+
 def head_revision() -> str:
-    return ScriptDirectory(MIGRATIONS).get_current_head()
+    return _scripts().get_current_head()
 
 
 def known_revision(revision: str) -> bool:
     try:
-        return ScriptDirectory(MIGRATIONS).get_revision(revision) is not None
+        return _scripts().get_revision(revision) is not None
     except Exception:  # noqa: BLE001 - alembic raises several kinds for a bad id
         return False
 

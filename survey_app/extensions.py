@@ -1,10 +1,10 @@
 """Flask extensions, created unbound and initialised in create_app()."""
 
+import click
 from flask import has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -23,6 +23,59 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Migrate:
+    """Flask-Migrate, loaded by the first thing that migrates (`flask db ...`, the deploy
+    step, a test): alembic weighs about 10 MB that a worker serving pages never needs."""
+
+    def __init__(self, **options):
+        self.options = options
+
+    def init_app(self, app, db, directory: str) -> None:
+        app.extensions["migrate"] = _Deferred(app, db, directory, self.options)
+        app.cli.add_command(_Commands(app, "db", help="Perform database migrations."))
+
+
+class _Deferred:
+    """Stands for Flask-Migrate's state in `app.extensions` until something reads it."""
+
+    def __init__(self, app, db, directory: str, options: dict):
+        self._args, self._state = (app, db, directory, options), None
+
+    def __getattr__(self, name: str):
+        if self._state is None:
+            from flask_migrate import Migrate as FlaskMigrate
+
+            from survey_app import dbcheck
+
+            app, db, directory, options = self._args
+            FlaskMigrate(**options).init_app(app, db, directory=directory)
+            dbcheck.register(app)  # `flask db check` that also answers on an empty database
+            self._state = app.extensions["migrate"]
+        return getattr(self._state, name)
+
+
+class _Commands(click.Group):
+    """`flask db`: Flask-Migrate's commands, loaded when one is asked for."""
+
+    def __init__(self, app, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.app = app
+
+    def _group(self) -> click.Group:
+        self.app.extensions["migrate"].directory  # noqa: B018 - loads Flask-Migrate
+        return self.app.cli.commands["db"]
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        # the real group parses its options (-d, -x) and runs its subcommand
+        return self._group().make_context(info_name, args, parent=parent, **extra)
+
+    def list_commands(self, ctx):
+        return self._group().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        return self._group().get_command(ctx, name)
 
 
 db = SQLAlchemy(model_class=Base)

@@ -1,8 +1,9 @@
 """A worker that serves survey pages never loads the report stack (README, deployment).
 
 matplotlib, openpyxl, reportlab and python-docx (and qrcode with Pillow) are imported by
-the functions that draw a chart or write a file, so a gunicorn worker that has served only
-parents stays small. Checked in a fresh interpreter: the suite's own process has them all.
+the functions that draw a chart or write a file, and alembic by the first thing that
+migrates, so a gunicorn worker that has served only parents stays small (bench/rss.py).
+Checked in a fresh interpreter: the suite's own process has them all.
 """
 
 import json
@@ -12,17 +13,28 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("matplotlib", "openpyxl", "reportlab", "docx", "qrcode", "PIL", "numpy")
+HEAVY = (
+    "matplotlib",
+    "openpyxl",
+    "reportlab",
+    "docx",
+    "qrcode",
+    "PIL",
+    "numpy",
+    "alembic",
+    "holidays",
+)
 
 SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
+    from bench.seed import seed_base, seed_tokens
     from survey_app import create_app
     from survey_app.extensions import db
-    from survey_app.timeutil import LOCAL_TZ
-    from tests.conftest import Factory, csrf_token_from
+    from survey_app.timeutil import utcnow
+    from tests.conftest import csrf_token_from
 
     HEAVY = {heavy!r}
     loaded = {{}}
@@ -30,11 +42,8 @@ SCRIPT = textwrap.dedent(
     loaded["create_app"] = sorted(m for m in HEAVY if m in sys.modules)
     with app.app_context():
         db.create_all()
-        now = datetime.now(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
-        dossier = Factory(app).dossier(
-            received_at=now - timedelta(days=5), returned_at=now - timedelta(hours=1)
-        )
-        token = dossier.token
+    # a returned dossier, inserted as the benchmarks seed it (no working-day count here)
+    (token,) = seed_tokens(app, seed_base(app), 1, utcnow() - timedelta(hours=1), "L")
     client = app.test_client()
     page = client.get(f"/s/{{token}}")
     assert page.status_code == 200, page.status_code

@@ -14,7 +14,6 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-import holidays
 from sqlalchemy import or_, select
 
 from survey_app.extensions import db
@@ -72,18 +71,24 @@ def parse_hours(value) -> list[tuple[time, time]]:
 
 @lru_cache(maxsize=64)
 def _public_holidays(year: int) -> frozenset[date]:
+    import holidays  # its country tables: loaded by the first working-day count, not the app
+
     return frozenset(holidays.country_holidays("VN", years=year).keys())
 
 
 @lru_cache(maxsize=64)
 def make_up_saturdays(year: int) -> frozenset[date]:
     """Weekend days the government moved a day off from (e.g. Saturday 4/5/2024)."""
+    import holidays
+
     known = holidays.country_holidays("VN", years=year).weekend_workdays
     return frozenset(d for d in known if d.year == year)
 
 
 def public_holidays(year: int, language: str = "vi") -> list[tuple[date, str]]:
     """The package's holidays of `year` with their names, for the calendar page."""
+    import holidays
+
     return sorted(holidays.country_holidays("VN", years=year, language=language).items())
 
 

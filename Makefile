@@ -69,7 +69,7 @@ translations:  ## Extract UI strings and update the catalogs
 	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations
 
 deploy: install  ## Production step: migrate once (locked), before the workers start
-	$(BIN)/python -m survey_app.deploy
+	$(BIN)/python -m survey_app.migrate_once
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache

@@ -1,6 +1,6 @@
 """Gunicorn settings for production: `gunicorn -c gunicorn.conf.py wsgi:app`.
 
-Run `python -m survey_app.deploy` (migrations, once, under a lock) before starting it;
+Run `python -m survey_app.migrate_once` (migrations, once, under a lock) before starting it;
 the systemd unit and deploy/entrypoint.sh do. Every value can be overridden from the
 environment; gunicorn also honours GUNICORN_CMD_ARGS.
 """

@@ -2,7 +2,7 @@
 
 Subject: `reports.figures.compute(school, month)`, the figures the monthly report is made of
 (intake with satisfaction and channels, returns, flow, cases with their median, per-question
-answers and reasons). Also timed, for information: `reports.tables.build(...)`, every query
+answers and reasons). Also timed, for information: `reports.summary_tables.build(...)`, every query
 of the monthly report (figures + targets + the per-procedure breakdown).
 Baseline: `SELECT count(*) FROM response WHERE submitted_at >= :m AND submitted_at < :m_next`
 on the same connection. Both alternate; ratio = subject time / baseline time (≤ 5).
@@ -165,7 +165,7 @@ def run(db: Database, reps: int = 7, fresh: bool = False, n: int = N_DOSSIERS) -
     period = report_month(start)
     from survey_app.auth.models import School
     from survey_app.extensions import db as sa
-    from survey_app.reports import figures, queries, tables
+    from survey_app.reports import figures, queries, summary_tables
 
     with app.app_context():
         school = sa.session.get(School, base.school_id)
@@ -188,7 +188,7 @@ def run(db: Database, reps: int = 7, fresh: bool = False, n: int = N_DOSSIERS) -
         month_count = conn.execute(text(BASELINE_SQL), params).scalar()
 
         def report_queries(_i=0):
-            return timed(lambda: tables.build(school, period, personal=False))
+            return timed(lambda: summary_tables.build(school, period, personal=False))
 
         alt_build = alternate(
             baseline, report_queries, max(3, reps // 2), "s", False, f"B3 report queries {db.kind}"

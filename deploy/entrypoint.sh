@@ -37,5 +37,5 @@ if ! ls survey_app/translations/*/LC_MESSAGES/messages.mo >/dev/null 2>&1; then
   "$BIN/pybabel" compile -q -d survey_app/translations
 fi
 
-"$BIN/python" -m survey_app.deploy
+"$BIN/python" -m survey_app.migrate_once
 exec "$BIN/gunicorn" -c gunicorn.conf.py "$@" wsgi:app

@@ -21,11 +21,11 @@ from survey_app import backup_schema, parsing
 from survey_app.audit import audit
 from survey_app.auth.models import School
 from survey_app.cases.models import Case, CaseEvent, CaseStatus
+from survey_app.dated_rules import get_rule
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.dossiers.search import search_text_of
 from survey_app.extensions import db
 from survey_app.notify.models import Outbox
-from survey_app.rules import get_rule
 from survey_app.survey.models import Response
 from survey_app.timeutil import day_start_utc, local_today, to_local, utcnow
 
@@ -238,7 +238,7 @@ def restore_backup(path, yes):
         sqlite_restore(path, _sqlite_file(url))
     else:
         pg_restore(url, path)
-    click.echo(f"Restored {path} into {target}. Now run: python -m survey_app.deploy")
+    click.echo(f"Restored {path} into {target}. Now run: python -m survey_app.migrate_once")
 
 
 @click.group("data")

@@ -12,7 +12,7 @@ The reference is the models' metadata created on an empty in-memory SQLite datab
 test suite checks that the models and the migrations agree) plus `alembic_version`. A
 backup taken at an older revision is compared with a scratch database migrated to that
 revision (`flask db upgrade <revision>` in a subprocess), so it can be restored and then
-upgraded by `python -m survey_app.deploy`.
+upgraded by `python -m survey_app.migrate_once`.
 """
 
 import os

@@ -17,6 +17,7 @@ from survey_app.auth.models import Role, School, User
 from survey_app.auth.passwords import hash_password
 from survey_app.cases.models import Case, CaseStatus, RootCause
 from survey_app.cases.routing import route_response
+from survey_app.dated_rules import set_rule
 from survey_app.dossiers.intake import apology_deadline
 from survey_app.dossiers.models import (
     Apology,
@@ -31,7 +32,6 @@ from survey_app.dossiers.search import search_text_of
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.kiosk.models import KioskDevice
-from survey_app.rules import set_rule
 from survey_app.survey import provenance, questions
 from survey_app.survey.models import Answer, Response
 from survey_app.timeutil import local_to_utc, local_today, to_local, utcnow

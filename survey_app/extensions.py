@@ -47,11 +47,11 @@ class _Deferred:
         if self._state is None:
             from flask_migrate import Migrate as FlaskMigrate
 
-            from survey_app import dbcheck
+            from survey_app import migration_check
 
             app, db, directory, options = self._args
             FlaskMigrate(**options).init_app(app, db, directory=directory)
-            dbcheck.register(app)  # `flask db check` that also answers on an empty database
+            migration_check.register(app)  # `flask db check` that also answers on an empty database
             self._state = app.extensions["migrate"]
         return getattr(self._state, name)
 

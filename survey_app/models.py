@@ -3,6 +3,7 @@
 from survey_app.audit import Audit
 from survey_app.auth.models import Role, School, User
 from survey_app.cases.models import Case, CaseEvent, CaseStatus, EventKind, RootCause
+from survey_app.dated_rules import Rule
 from survey_app.dossiers.models import (
     Apology,
     CalendarDay,
@@ -16,7 +17,6 @@ from survey_app.dossiers.models import (
 from survey_app.kiosk.models import KioskDevice
 from survey_app.notify.models import Outbox
 from survey_app.reports.models import FiledReport
-from survey_app.rules import Rule
 from survey_app.survey.models import Answer, Overall, Response, ResponseChannel
 
 __all__ = [

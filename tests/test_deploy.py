@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 
 from survey_app import create_app
 from survey_app.accesslog import fingerprint, redact
-from survey_app.deploy import ADVISORY_LOCK_KEY
+from survey_app.migrate_once import ADVISORY_LOCK_KEY
 from tests.conftest import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,7 @@ def _env(url: str, **extra) -> dict[str, str]:
 
 def _deploy(url: str, **extra) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "survey_app.deploy"],
+        [sys.executable, "-m", "survey_app.migrate_once"],
         cwd=ROOT,
         env=_env(url, **extra),
         stdout=subprocess.PIPE,

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 import survey_app
 from survey_app import forms as base_forms
+from survey_app.dated_rules import DEFAULTS, Rule, get_rule
 from survey_app.dossiers.models import Dossier
 from survey_app.dossiers.search import fold, search_text_of
 from survey_app.extensions import db
-from survey_app.rules import DEFAULTS, Rule, get_rule
 from survey_app.timeutil import to_local, utcnow
 from tests.conftest import csrf_token_from
 from tests.test_cases import open_case

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from survey_app.extensions import db
-from survey_app.reports import exports, periods, tables
+from survey_app.reports import exports, periods, summary_tables
 from tests.test_figures import AFTER, HOSTILE, JAN, make_january
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -117,7 +117,7 @@ def test_xlsx_has_values_only_and_the_query_numbers(client, auth, january, app):
         if isinstance(cell.value, str):
             assert not cell.value.startswith(DANGEROUS), cell.value
     with app.test_request_context():
-        report = tables.build(january.school, JAN, True, AFTER)
+        report = summary_tables.build(january.school, JAN, True, AFTER)
     summary = {row[0].value: row for row in wb["Tổng hợp"].iter_rows() if row[0].value}
     for row in report.headline:
         got = summary[str(row.indicator.label)]
@@ -270,14 +270,14 @@ def test_office_exports_carry_no_personal_data(client, auth, january):
 
 
 def test_export_rows_are_bounded(app, make, monkeypatch):
-    from survey_app.reports import rows
+    from survey_app.reports import row_sheets
 
-    monkeypatch.setattr(rows, "ROW_LIMIT", 2)
+    monkeypatch.setattr(row_sheets, "ROW_LIMIT", 2)
     school = make.school()
     for day in (6, 7, 8):
         make.response(make.dossier(received_at=datetime(2020, 1, day, 9)))
     with app.test_request_context():
-        table = rows.responses(school.id, JAN)
+        table = row_sheets.responses(school.id, JAN)
     assert len(table.rows) == 2 and "2" in table.note
 
 

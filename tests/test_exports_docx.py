@@ -9,7 +9,7 @@ import pytest
 from docx import Document
 
 from survey_app.extensions import db
-from survey_app.reports import exports, tables
+from survey_app.reports import exports, summary_tables
 from tests.test_exports import export, pdf_text
 from tests.test_figures import AFTER, HOSTILE, JAN, make_january
 
@@ -37,7 +37,7 @@ def docx_parts(data: bytes) -> tuple[list[str], list[str]]:
     return paragraphs, cells
 
 
-def printed_figures(report: tables.Report) -> set[str]:
+def printed_figures(report: summary_tables.Report) -> set[str]:
     """Every figure the PDF prints, as it prints it (the summary: rate, n, interval)."""
     out = set()
     by_name = {t.name: t for t in report.tables}
@@ -45,8 +45,8 @@ def printed_figures(report: tables.Report) -> set[str]:
         t = by_name[name]
         for row in t.rows:
             for value, fmt in zip(row, t.formats, strict=True):
-                if fmt != tables.TEXT and not isinstance(value, str):
-                    out.add(tables.cell_text(value, fmt))
+                if fmt != summary_tables.TEXT and not isinstance(value, str):
+                    out.add(summary_tables.cell_text(value, fmt))
     for row in report.headline:  # the summary: "75,0%", "3/4", "53,3%–91,4%"
         out.add(row.rate.pct())
         if row.rate.denominator:
@@ -91,7 +91,7 @@ def test_docx_has_the_decree_30_layout_and_every_figure_of_the_pdf(client, auth,
     assert any(p.startswith("[Hiệu trưởng bổ sung") for p in paragraphs)
     # every figure the PDF prints is in a DOCX table cell, and in the PDF
     with app.test_request_context():
-        report = tables.build(january, JAN, True, AFTER)
+        report = summary_tables.build(january, JAN, True, AFTER)
         pdf = pdf_text(exports.write(report, "pdf"))
     figures = printed_figures(report)
     assert {"75,0%", "3/4", "57,1%", "4/7", "40,0%", "2/5"} <= figures
@@ -105,7 +105,7 @@ def test_docx_has_the_decree_30_layout_and_every_figure_of_the_pdf(client, auth,
 
 def test_docx_and_pdf_use_one_serif_font(app, january):
     with app.test_request_context():
-        report = tables.build(january, JAN, True, AFTER)
+        report = summary_tables.build(january, JAN, True, AFTER)
         docx_data, pdf_data = exports.write(report, "docx"), exports.write(report, "pdf")
     doc = Document(io.BytesIO(docx_data))
     names = {run.font.name for p in doc.paragraphs for run in p.runs if run.text.strip()}

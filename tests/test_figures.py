@@ -6,6 +6,7 @@ from datetime import date, datetime
 import pytest
 
 from survey_app.cases.models import Case, CaseStatus, RootCause
+from survey_app.dated_rules import set_rule
 from survey_app.dossiers.intake import apology_deadline
 from survey_app.dossiers.models import Apology
 from survey_app.dossiers.workdays import WorkCalendar
@@ -13,7 +14,6 @@ from survey_app.extensions import db
 from survey_app.reports import figures as F
 from survey_app.reports import periods, queries
 from survey_app.reports.stats import Rate, meets, pct, wilson
-from survey_app.rules import set_rule
 from survey_app.timeutil import local_to_utc
 
 JAN = periods.parse_period("2020-01")

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from survey_app.cases.models import Case
 from survey_app.dossiers.models import IntakeChannel
 from survey_app.extensions import db
-from survey_app.reports import exports, periods, queries, tables
+from survey_app.reports import exports, periods, queries, summary_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 MARCH = periods.parse_period("2020-03")
@@ -63,7 +63,7 @@ def test_national_counts_on_a_known_month(app, make):
     )
     # The plan's satisfaction is over the answers (4 of 5 answered, 3 satisfied); the
     # national one over every dossier: (5 - 4) / 5.
-    table = tables.national_table(n)
+    table = summary_tables.national_table(n)
     assert [row[1:4] for row in table.rows] == [[0.2, 1, 5], [0.5, 2, 4], [0.25, 1, 4]]
     assert "766/QĐ-TTg" in table.title
     # Before its due date the open dossier is not yet overdue.
@@ -71,7 +71,7 @@ def test_national_counts_on_a_known_month(app, make):
     # Another school, or an empty month: zero counts, and "—" for the rates.
     empty = queries.national(school.id, periods.parse_period("2020-05"), AFTER)
     assert empty == queries.National()
-    assert [row[1] for row in tables.national_table(empty).rows] == [None, None, None]
+    assert [row[1] for row in summary_tables.national_table(empty).rows] == [None, None, None]
 
 
 def test_the_report_shows_the_national_table(client, auth, make):

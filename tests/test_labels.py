@@ -8,8 +8,8 @@ import pytest
 from flask_babel import force_locale
 
 from survey_app.enums import LabelledEnum
+from survey_app.jinja_filters import ENUMS
 from survey_app.letterhead import date_line, day_month, place_name
-from survey_app.templating import ENUMS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

@@ -1,6 +1,6 @@
 """The counts of issue "true figures" in every place a report is read: the PDF, the XLSX,
 the CSV and the dashboard, each opened and read back (the labels come from one home,
-`tables.onestop_table`)."""
+`summary_tables.onestop_table`)."""
 
 import csv
 import io
@@ -17,7 +17,7 @@ from survey_app.dossiers.intake import (
     return_dossier,
 )
 from survey_app.extensions import db
-from survey_app.reports import exports, periods, tables
+from survey_app.reports import exports, periods, summary_tables
 from survey_app.reports import figures as F
 from survey_app.timeutil import local_to_utc
 from tests.test_exports import pdf_text
@@ -25,7 +25,7 @@ from tests.test_exports import pdf_text
 JAN = periods.parse_period("2020-01")
 AFTER = date(2020, 3, 1)
 
-# label (as tables.onestop_table prints it) -> the value the data below gives
+# label (as summary_tables.onestop_table prints it) -> the value the data below gives
 EXPECTED = {
     "– trong đó nhập bù (trả kết quả nhập sau)": 1,
     "– trong đó tính hạn theo thời điểm có kết quả": 1,
@@ -87,7 +87,7 @@ def test_the_figures_count_them(counted):
     assert r.apology_backdated == 2
     assert (n.supplement, n.refusal) == (1, 1)
     assert (i.online_l3, i.online_l4) == (1, 2)
-    rows = {label: value for label, value in tables.onestop_table(figures).rows}
+    rows = {label: value for label, value in summary_tables.onestop_table(figures).rows}
     assert {label: rows[label] for label in EXPECTED} == EXPECTED
 
 

@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from survey_app.audit import Audit
+from survey_app.dated_rules import get_rule, set_rule
 from survey_app.extensions import db
 from survey_app.reports import exports, periods, queries
-from survey_app.rules import get_rule, set_rule
 from survey_app.survey.models import Response
 from survey_app.survey.provenance import (
     device_key,

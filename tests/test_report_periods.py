@@ -9,10 +9,10 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from survey_app.dated_rules import set_rule
 from survey_app.extensions import db
 from survey_app.reports import exports, periods
 from survey_app.reports import figures as F
-from survey_app.rules import set_rule
 
 # The plan: 3-, 6-, 9-month and annual reports sent before 15/2, 15/5, 15/8 and 10/11, in
 # that order; reporting year 2020 runs from 1/11/2019 to 31/10/2020.

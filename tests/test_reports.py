@@ -13,10 +13,10 @@ from reportlab.lib.colors import white
 from sqlalchemy import func, select
 
 from survey_app.audit import Audit
+from survey_app.dated_rules import Rule, get_rule
 from survey_app.extensions import db
-from survey_app.reports import charts, exports, pdf, pdf_charts, periods, queries, tables
+from survey_app.reports import charts, exports, pdf, pdf_charts, periods, queries, summary_tables
 from survey_app.reports.models import FiledReport
-from survey_app.rules import Rule, get_rule
 from survey_app.timeutil import local_today
 from tests.conftest import csrf_token_from
 from tests.test_exports import pdf_text
@@ -218,7 +218,7 @@ def test_pdf_chart_text_stays_inside_its_figure(app, january, scope):
     )
     with app.test_request_context(), force_locale("vi"):
         pdf.register_fonts()
-        report = tables.build(school, period, False)
+        report = summary_tables.build(school, period, False)
         for name in charts.NAMES:
             drawing = pdf_charts.drawing(
                 name, charts.data(name, report.figures, report.targets), 400
@@ -257,7 +257,7 @@ def test_report_charts_draw_from_its_figures_without_a_second_query(app, january
     left is the trend's twelve months."""
     period = periods.parse_period("2020-01")
     with app.test_request_context(), force_locale("vi"):
-        report = tables.build(january.school, period, True)
+        report = summary_tables.build(january.school, period, True)
         f = report.figures
         trend = charts.data("trend", f, report.targets)  # its twelve months: the one query
         assert trend[0][-1] == "01/2020" and trend[3:5] == (

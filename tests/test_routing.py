@@ -8,10 +8,10 @@ from sqlalchemy import select
 from survey_app.audit import Audit
 from survey_app.cases.models import Case, CaseStatus
 from survey_app.cases.routing import route_response
+from survey_app.dated_rules import set_rule
 from survey_app.dossiers.models import CalendarDay, DayKind
 from survey_app.extensions import db
 from survey_app.notify.models import Outbox
-from survey_app.rules import set_rule
 from survey_app.timeutil import local_to_utc
 
 # Friday 3 October 2025, 10:00 in Ho Chi Minh City (no public holiday the week after).

@@ -5,9 +5,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from survey_app.dated_rules import set_rule
 from survey_app.dossiers.qr import qr_svg
 from survey_app.extensions import db
-from survey_app.rules import set_rule
 from survey_app.timeutil import local_today, to_local, utcnow
 
 

@@ -439,7 +439,7 @@ def test_step_two_is_taken_once(client, make):
 
 
 def test_step_two_after_its_window_is_refused(client, make):
-    from survey_app.rules import set_rule
+    from survey_app.dated_rules import set_rule
 
     dossier = returned_dossier(make)
     step_one(client, dossier, "satisfied")

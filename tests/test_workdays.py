@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from survey_app.dated_rules import set_rule
 from survey_app.dossiers.models import CalendarDay, DayKind
 from survey_app.dossiers.workdays import WorkCalendar, parse_hours, shipped_swaps, swaps_of
 from survey_app.extensions import db
-from survey_app.rules import set_rule
 from survey_app.timeutil import local_to_utc
 
 DAYS = st.dates(min_value=date(2019, 1, 1), max_value=date(2027, 12, 31))

@@ -23,11 +23,11 @@ from survey_app.audit import audit
 from survey_app.auth.models import Role, User
 from survey_app.cases.labels import negative_given
 from survey_app.cases.models import Case, CaseEvent, EventKind
+from survey_app.dated_rules import get_rule
 from survey_app.dossiers.models import Dossier
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.notify.mail import enqueue_mail, public_url
-from survey_app.rules import get_rule
 from survey_app.survey import questions
 from survey_app.survey.models import Overall, Response
 from survey_app.timeutil import to_local, utcnow

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from survey_app.auth.decorators import role_required
 from survey_app.auth.models import Role, School, User
+from survey_app.dated_rules import get_rule
 from survey_app.dossiers import bp, official_forms
 from survey_app.dossiers.intake import resolution_timing
 from survey_app.dossiers.models import Dossier, DossierStatus, NoticeKind
@@ -21,7 +22,6 @@ from survey_app.dossiers.views import STAFF, load_dossier
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.parsing import ParseError, parse_date, parse_month
-from survey_app.rules import get_rule
 from survey_app.survey import questions
 from survey_app.timeutil import local_today, period_bounds_utc, to_local
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sqlalchemy import or_, select
 
+from survey_app.dated_rules import get_rule
 from survey_app.extensions import db
-from survey_app.rules import get_rule
 from survey_app.timeutil import local_to_utc, to_local
 
 SWAPS_FILE = Path(__file__).parent / "data" / "vn_day_swaps.csv"

@@ -115,7 +115,7 @@ def _new(width: float = 7.0, height: float = 3.2) -> tuple["Figure", object]:
 
 
 def data(name: str, figures: F.Figures, targets: dict) -> tuple:
-    """The chart's data from a report's figures and targets (`tables.Report`)."""
+    """The chart's data from a report's figures and targets (`summary_tables.Report`)."""
     if name == "trend":
         return trend_data(figures.school_id, figures.period, targets)
     if name == "overall":

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from survey_app.reports import rows as row_sheets
+from survey_app.reports import row_sheets
 from survey_app.reports.periods import cover_lines
 from survey_app.reports.stats import DASH, pct
-from survey_app.reports.tables import NUM, PCT, Report, Table, build
+from survey_app.reports.summary_tables import NUM, PCT, Report, Table, build
 
 if TYPE_CHECKING:
     from openpyxl.cell import WriteOnlyCell

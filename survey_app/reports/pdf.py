@@ -35,8 +35,8 @@ from survey_app.letterhead import MOTTO, NATION, SERIF_EMBEDDED, date_line
 from survey_app.reports import charts, pdf_charts
 from survey_app.reports.periods import cover_lines
 from survey_app.reports.stats import pct
-from survey_app.reports.tables import INT, PCT, TEXT, Report, cell_text, recipient
-from survey_app.reports.tables import Table as DataTable
+from survey_app.reports.summary_tables import INT, PCT, TEXT, Report, cell_text, recipient
+from survey_app.reports.summary_tables import Table as DataTable
 
 FONT, BOLD, ITALIC = "Serif", "Serif-Bold", "Serif-Italic"
 

@@ -15,8 +15,8 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 
+from survey_app.dated_rules import get_rule
 from survey_app.parsing import MAX_YEAR, MIN_YEAR
-from survey_app.rules import get_rule
 from survey_app.timeutil import period_bounds_utc
 
 MAX_CUSTOM_DAYS = 3 * 366  # a longer custom range is refused (exports stay bounded)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 
 from survey_app.cases import queries as case_queries
 from survey_app.cases.models import Case
+from survey_app.dated_rules import get_rule
 from survey_app.dossiers import register
 from survey_app.dossiers.models import (
     Apology,
@@ -44,7 +45,6 @@ from survey_app.reports.sql import (
     median,
     unindexed,
 )
-from survey_app.rules import get_rule
 from survey_app.survey import questions
 from survey_app.survey.models import ASSISTED, SELF_SERVICE, Answer, Overall, Response
 from survey_app.timeutil import day_start_utc, local_today

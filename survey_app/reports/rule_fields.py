@@ -1,4 +1,4 @@
-"""How each dated rule (rules.DEFAULTS) is edited on the settings page: its label, its group,
+"""How each dated rule (dated_rules.DEFAULTS) is edited on the settings page: its label, its group,
 its form field, how a typed value becomes the stored one and how a stored one is shown.
 
 Keys that have no entry in RULES (added to DEFAULTS later) still get an editor, chosen by the
@@ -16,9 +16,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
+from survey_app.dated_rules import DEFAULTS
 from survey_app.reports.forms import format_due_dates, parse_due_dates
 from survey_app.reports.stats import pct
-from survey_app.rules import DEFAULTS
 from survey_app.survey.provenance import parse_networks
 
 

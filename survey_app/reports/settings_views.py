@@ -1,4 +1,4 @@
-"""The settings page: every dated rule (rules.DEFAULTS), set by the principal (their school)
+"""The settings page: every dated rule (dated_rules.DEFAULTS), set by the principal (their school)
 or the oversight office (every school without its own value: school_id NULL), with its
 history. Each change takes effect from a chosen day; earlier periods keep the old value."""
 
@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired
 
 from survey_app.audit import audit
 from survey_app.auth.decorators import role_required
+from survey_app.dated_rules import Rule, get_rule, set_rule
 from survey_app.extensions import db
 from survey_app.forms import Form
 from survey_app.parsing import InRange
@@ -27,7 +28,6 @@ from survey_app.reports.rule_fields import (
     rule_field,
     show,
 )
-from survey_app.rules import Rule, get_rule, set_rule
 from survey_app.timeutil import local_today
 
 

@@ -12,7 +12,7 @@ from survey_app.audit import audit
 from survey_app.auth.decorators import role_required
 from survey_app.auth.models import Role, School
 from survey_app.extensions import db
-from survey_app.reports import bp, charts, exports, periods, queries, tables
+from survey_app.reports import bp, charts, exports, periods, queries, summary_tables
 from survey_app.reports import figures as F
 from survey_app.reports.forms import FileReportForm
 from survey_app.reports.models import FiledReport
@@ -25,7 +25,7 @@ OFFICE = Role.OFFICE.value
 
 @bp.context_processor
 def report_helpers():
-    return {"pct": pct, "interval_note": tables.interval_note}
+    return {"pct": pct, "interval_note": summary_tables.interval_note}
 
 
 def _scope() -> tuple[School | None, bool]:
@@ -79,8 +79,8 @@ def dashboard():
         rows = F.headline(figures, F.targets(school_id, period))
         # a month still running is shown with its count, never judged against the target
         running = period.kind == "month" and periods.tentative_until(period, today) is not None
-        # the one-stop table of the report (tables.onestop_table: its labels live there)
-        blocks.append((period, figures, rows, running, tables.onestop_table(figures)))
+        # the one-stop table of the report (summary_tables.onestop_table: its labels live there)
+        blocks.append((period, figures, rows, running, summary_tables.onestop_table(figures)))
     by_school = []
     if current_user.role.value == OFFICE and school is None:
         targets = F.targets(None, ytd)
@@ -120,7 +120,7 @@ def index():
     period = _period_from_args(default, school)
     status = 200 if period is not None else 400
     period = period or default
-    report = tables.build(school, period, personal, today)
+    report = summary_tables.build(school, period, personal, today)
     form = None
     if current_user.role.value != OFFICE and period.filable and report.filed is None:
         form = FileReportForm(period=period.key)

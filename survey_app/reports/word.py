@@ -23,7 +23,7 @@ from survey_app.letterhead import MOTTO, NATION, SERIF, date_line
 from survey_app.reports import charts
 from survey_app.reports.periods import cover_lines
 from survey_app.reports.stats import pct
-from survey_app.reports.tables import (
+from survey_app.reports.summary_tables import (
     INT,
     NUM,
     PCT,

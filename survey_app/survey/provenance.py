@@ -29,9 +29,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased
 
 from survey_app.audit import audit
+from survey_app.dated_rules import get_rule
 from survey_app.dossiers.models import Dossier
 from survey_app.extensions import db
-from survey_app.rules import get_rule
 from survey_app.survey.models import SELF_SERVICE, Response, ResponseChannel
 from survey_app.timeutil import day_start_utc, local_today, to_local
 

@@ -55,9 +55,9 @@ def server_env(url: str, **extra) -> dict[str, str]:
 
 
 def deploy(url: str, **extra) -> subprocess.CompletedProcess:
-    """`python -m survey_app.deploy` (the production migration step) on `url`."""
+    """`python -m survey_app.migrate_once` (the production migration step) on `url`."""
     return subprocess.run(
-        [sys.executable, "-m", "survey_app.deploy"],
+        [sys.executable, "-m", "survey_app.migrate_once"],
         cwd=ROOT,
         env=server_env(url, **extra),
         capture_output=True,

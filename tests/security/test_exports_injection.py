@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from survey_app.extensions import db
-from survey_app.reports import periods, rows
+from survey_app.reports import periods, row_sheets
 from tests.security.conftest import login
 
 JAN = "2020-01"
@@ -293,17 +293,17 @@ def test_exports_are_bounded_and_parallel_ones_leave_the_site_answering(
 ):
     """Row 27: a row cap exists (and shows in the file), custom ranges stop at three years,
     ten exports at once still leave /healthz answering quickly."""
-    assert 0 < rows.ROW_LIMIT <= 100_000
+    assert 0 < row_sheets.ROW_LIMIT <= 100_000
     assert periods.MAX_CUSTOM_DAYS <= 3 * 366 + 1
     for i in range(4):
         dossier = make.dossier(school=world.a.school, received_at=datetime(2020, 1, 6 + i, 9))
         make.response(dossier, comment=f"Góp ý {i}")
-    monkeypatch.setattr(rows, "ROW_LIMIT", 2)
+    monkeypatch.setattr(row_sheets, "ROW_LIMIT", 2)
     client, _token = login(app, world.a.principal)
     capped = _export(client, "csv")
     text = capped.data.decode("utf-8-sig")
     assert "Chỉ xuất 2 dòng đầu." in text and "Góp ý 2" not in text
-    monkeypatch.setattr(rows, "ROW_LIMIT", 50_000)
+    monkeypatch.setattr(row_sheets, "ROW_LIMIT", 50_000)
     # Ten exports of a whole year at once, over real HTTP, beside a health check.
     cookie = f"hl_session={client.get_cookie('hl_session').value}"
     parts = urlsplit(live_server.url)

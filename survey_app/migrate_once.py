@@ -1,4 +1,4 @@
-"""Production start-up step: `python -m survey_app.deploy` migrates the database once.
+"""Production start-up step: `python -m survey_app.migrate_once` migrates the database once.
 
 Run before the web workers start (systemd ExecStartPre, deploy/entrypoint.sh, `make deploy`).
 Two starts at the same moment cannot race: the upgrade runs under a lock held for the whole
@@ -38,7 +38,7 @@ def _reexec_with_dotenv() -> None:
     }
     if missing:
         os.environ.update(missing)
-        os.execv(sys.executable, [sys.executable, "-m", "survey_app.deploy", *sys.argv[1:]])  # noqa: S606
+        os.execv(sys.executable, [sys.executable, "-m", "survey_app.migrate_once", *sys.argv[1:]])  # noqa: S606
 
 
 @contextlib.contextmanager

@@ -163,9 +163,9 @@ def explain(statement: str, parameters, kind: str) -> dict:
 def run(db: Database, reps: int = 7, fresh: bool = False, n: int = N_DOSSIERS) -> dict:
     app, base, start = prepare(db, n, fresh)
     period = report_month(start)
-    from survey_app.auth.models import School
     from survey_app.extensions import db as sa
     from survey_app.reports import figures, queries, summary_tables
+    from survey_app.schools import School
 
     with app.app_context():
         school = sa.session.get(School, base.school_id)

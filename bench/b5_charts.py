@@ -47,9 +47,9 @@ def last_month():
 
 
 def run(s: Site, reps: int = 5, reports: int = 200) -> dict:
-    from survey_app.auth.models import School
     from survey_app.extensions import db as sa
     from survey_app.reports import charts, exports, pdf_charts
+    from survey_app.schools import School
 
     period = last_month()
     k = len(charts.NAMES)

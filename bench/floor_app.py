@@ -11,9 +11,8 @@ nothing in survey_app imports it, and it refuses to start on anything but Postgr
 
 from flask import Flask, abort, redirect, request
 
-from survey_app import create_app
+from survey_app import create_app, questions
 from survey_app.extensions import csrf, db
-from survey_app.survey import questions
 
 _DETAILS = tuple(q.code for q in questions.DETAILS)
 _LOOKUP = (

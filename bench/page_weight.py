@@ -34,10 +34,10 @@ def seeded_server(workdir: Path, links: int = 1) -> tuple[object, list[str]]:
     from werkzeug.serving import make_server
 
     from survey_app import create_app
-    from survey_app.auth.models import School
     from survey_app.dossiers.models import Dossier, DossierStatus, IntakeChannel
     from survey_app.dossiers.procedures import seed_procedures
     from survey_app.extensions import db
+    from survey_app.schools import School
     from survey_app.timeutil import utcnow
 
     app = create_app(

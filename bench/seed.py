@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import create_engine, insert, select, text
 
 from bench.common import Database, log
-from survey_app.survey import questions
+from survey_app import questions
 
 PASSWORD = "bench password 2026"  # noqa: S105 - a throwaway account in a throwaway database
 RESPONSE_EVERY = 5  # ids divisible by 5 have no response (80% coverage)
@@ -32,10 +32,11 @@ class Base:
 
 def seed_base(app, code: str = "BENCH") -> Base:
     """A school with a principal (with e-mail: cases enqueue mail), 3 clerks, procedures."""
-    from survey_app.auth.models import Role, School, User
+    from survey_app.auth.models import Role, User
     from survey_app.auth.passwords import hash_password
     from survey_app.dossiers.procedures import seed_procedures
     from survey_app.extensions import db
+    from survey_app.schools import School
 
     with app.app_context():
         school = db.session.scalars(select(School).where(School.code == code)).first()

@@ -1,5 +1,6 @@
 """Hài Lòng: parent-satisfaction surveys for a school's one-stop desk."""
 
+import importlib
 import os
 
 from flask import Flask
@@ -80,6 +81,27 @@ def init_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
 
 
+PAGE_MODULES = (
+    "survey_app.main.views",
+    "survey_app.auth.views",
+    "survey_app.admin.views",
+    "survey_app.dossiers.calendar_views",
+    "survey_app.dossiers.import_views",
+    "survey_app.dossiers.notice_views",
+    "survey_app.dossiers.print_views",
+    "survey_app.dossiers.procedure_views",
+    "survey_app.dossiers.views",
+    "survey_app.survey.loop",
+    "survey_app.survey.staff",
+    "survey_app.survey.views",
+    "survey_app.kiosk.admin_views",
+    "survey_app.kiosk.views",
+    "survey_app.cases.views",
+    "survey_app.reports.settings_views",
+    "survey_app.reports.views",
+)
+
+
 def register_blueprints(app: Flask) -> None:
     from survey_app import models  # noqa: F401  every model, so Alembic sees every table
     from survey_app.admin import bp as admin_bp
@@ -91,17 +113,24 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.reports import bp as reports_bp
     from survey_app.survey import bp as survey_bp
 
+    # A package's __init__ holds its blueprint alone; its pages are loaded here, so that
+    # importing a model or a rule never loads a page (imports point one way).
+    for module in PAGE_MODULES:
+        importlib.import_module(module)
     for bp in (main_bp, auth_bp, admin_bp, dossiers_bp, survey_bp, kiosk_bp, cases_bp, reports_bp):
         app.register_blueprint(bp)
 
 
 def register_cli(app: Flask) -> None:
     from survey_app.auth.cli import schools_cli, users_cli
-    from survey_app.backup import backup_cli, data_cli
+    from survey_app.backup import backup_cli
+    from survey_app.cases.digest import digest_command
     from survey_app.demo import demo
     from survey_app.dossiers.cli import dossiers_cli, procedures_cli
     from survey_app.notify.cli import notify_cli
     from survey_app.reports.cli import report_cli
+    from survey_app.retention import data_cli
+    from survey_app.survey.provenance import forget_devices_command
 
     for command in (
         users_cli,
@@ -115,6 +144,5 @@ def register_cli(app: Flask) -> None:
         data_cli,
     ):
         app.cli.add_command(command)
-    from survey_app.survey.provenance import forget_devices_command
-
+    notify_cli.add_command(digest_command)  # the overdue digest is the cases' own
     data_cli.add_command(forget_devices_command)

@@ -26,6 +26,9 @@ from contextlib import closing
 from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
 
+from survey_app import models  # noqa: F401  every model, so the metadata is complete
+from survey_app.extensions import db
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MIGRATIONS = os.path.join(ROOT, "migrations")
 VERSION_TABLE = "alembic_version"
@@ -40,9 +43,6 @@ class SchemaMismatch(Exception):
 
 
 def _metadata():
-    from survey_app import models  # noqa: F401  every model, so the metadata is complete
-    from survey_app.extensions import db
-
     return db.metadata
 
 

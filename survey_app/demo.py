@@ -13,17 +13,19 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import insert, select
 
-from survey_app.auth.models import Role, School, User
+from survey_app import questions
+from survey_app.auth.models import Role, User
 from survey_app.auth.passwords import hash_password
 from survey_app.cases.models import Case, CaseStatus, RootCause
 from survey_app.cases.routing import route_response
 from survey_app.dated_rules import set_rule
-from survey_app.dossiers.intake import apology_deadline
+from survey_app.dossiers.intake import apology_deadline, next_code
 from survey_app.dossiers.models import (
     Apology,
     Dossier,
     DossierStatus,
     IntakeChannel,
+    Procedure,
     new_short_code,
     new_token,
 )
@@ -32,7 +34,8 @@ from survey_app.dossiers.search import search_text_of
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.kiosk.models import KioskDevice
-from survey_app.survey import provenance, questions
+from survey_app.schools import School
+from survey_app.survey import provenance
 from survey_app.survey.models import Answer, Response
 from survey_app.timeutil import local_to_utc, local_today, to_local, utcnow
 
@@ -179,8 +182,6 @@ def generate(
     school: School, users: list[User], years: int, per_day: int, rng: random.Random
 ) -> tuple[int, int, int]:
     """Dossiers, apologies, responses, answers and cases from `years` ago until now."""
-    from survey_app.dossiers.intake import next_code
-
     now, today = utcnow(), local_today()
     calendar = WorkCalendar(school.id)
     procedures = list(school_procedures(school))
@@ -260,8 +261,6 @@ def generate(
 
 
 def school_procedures(school: School):
-    from survey_app.dossiers.models import Procedure
-
     return db.session.scalars(
         select(Procedure).where(Procedure.school_id == school.id).order_by(Procedure.id)
     )

@@ -3,10 +3,13 @@
 A member is declared `COUNTER = "counter", _l("Trực tiếp tại bộ phận một cửa")`: the value
 is what the database stores, the label (a Vietnamese msgid, English from the catalog) is
 what pages, exports and mail show (Django's TextChoices, for the idea). Templates reach the
-enums through the `enums` name (see `survey_app.template_enums`).
+enums through the `enums` name (see `survey_app.jinja_filters`); `enum_column` stores
+any enum portably.
 """
 
 import enum
+
+from sqlalchemy import Enum
 
 
 class LabelledEnum(enum.StrEnum):
@@ -36,3 +39,16 @@ class LabelledEnum(enum.StrEnum):
             return cls(getattr(value, "value", value)).label
         except ValueError:
             return str(value)
+
+
+def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
+    """A portable enum column: VARCHAR + CHECK on both SQLite and PostgreSQL, stored by value."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, SecurityErro
 from survey_app.accesslog import redact
 from survey_app.extensions import db, login_manager
 from survey_app.parsing import ParseError
+from survey_app.survey.views import gone_page
 
 
 def _render(code: int, **context):
@@ -45,8 +46,6 @@ def register(app: Flask) -> None:
         if error.code == 404 and request.path.startswith("/s/"):
             # A truncated or mangled survey link, whatever its shape: the survey's own
             # "invalid link" page, the same as for an unknown token (checklist row 1).
-            from survey_app.survey.views import gone_page
-
             return gone_page(404)
         response = error.get_response()
         # A description given to abort(code, description=...) is ours and shown; Werkzeug's

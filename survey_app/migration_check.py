@@ -9,6 +9,9 @@ from flask.cli import with_appcontext
 from flask_migrate.cli import db as db_group
 from sqlalchemy import inspect
 
+from survey_app import create_app
+from survey_app.extensions import db
+
 
 @click.command("check")
 @click.option("-d", "--directory", default=None, help="Migration script directory.")
@@ -19,13 +22,9 @@ def check(directory):
     On a database the migrations have not reached yet, the comparison runs on a scratch
     SQLite database upgraded from the migrations: the question is the same.
     """
-    from survey_app.extensions import db
-
     if "alembic_version" in inspect(db.engine).get_table_names():
         flask_migrate.check(directory)
         return
-    from survey_app import create_app
-
     with tempfile.TemporaryDirectory() as scratch:
         app = create_app(
             {

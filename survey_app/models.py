@@ -1,7 +1,7 @@
 """Every model in one import, for Alembic and the shell."""
 
 from survey_app.audit import Audit
-from survey_app.auth.models import Role, School, User
+from survey_app.auth.models import Role, User
 from survey_app.cases.models import Case, CaseEvent, CaseStatus, EventKind, RootCause
 from survey_app.dated_rules import Rule
 from survey_app.dossiers.models import (
@@ -17,6 +17,7 @@ from survey_app.dossiers.models import (
 from survey_app.kiosk.models import KioskDevice
 from survey_app.notify.models import Outbox
 from survey_app.reports.models import FiledReport
+from survey_app.schools import School
 from survey_app.survey.models import Answer, Overall, Response, ResponseChannel
 
 __all__ = [

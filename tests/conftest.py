@@ -17,14 +17,14 @@ from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from survey_app import create_app
-from survey_app.auth.models import Role, School, User
+from survey_app import create_app, questions
+from survey_app.auth.models import Role, User
 from survey_app.auth.passwords import hash_password
 from survey_app.dossiers.models import Dossier, DossierStatus, IntakeChannel, Procedure
 from survey_app.dossiers.procedures import seed_procedures
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
-from survey_app.survey import questions
+from survey_app.schools import School
 from survey_app.survey.models import Answer, Response, ResponseChannel
 from survey_app.timeutil import local_to_utc, utcnow
 

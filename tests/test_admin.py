@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from survey_app.audit import Audit
-from survey_app.auth.models import Role, School, User
+from survey_app.auth.models import Role, User
 from survey_app.dossiers.models import Procedure
 from survey_app.extensions import db
+from survey_app.schools import School
 from tests.conftest import PASSWORD, csrf_token_from
 
 

@@ -13,11 +13,10 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from survey_app import create_app
+from survey_app import create_app, questions
 from survey_app.backup import pg_command
 from survey_app.dossiers.models import Dossier, IntakeChannel
 from survey_app.extensions import db
-from survey_app.survey import questions
 from survey_app.survey.models import Response, ResponseChannel
 from survey_app.timeutil import utcnow
 from tests.conftest import scratch_database

@@ -13,13 +13,13 @@ from sqlalchemy import func, select, text
 from bench import b1_submit, b3_aggregate, b4_slips, b5_charts, floor_app, report
 from bench.common import Database, alternate, write_requests, wrk
 from bench.seed import history_bounds, seed_base, seed_history, seed_tokens
-from survey_app.auth.models import School
 from survey_app.cases.models import Case
 from survey_app.dossiers.qr import qr_svg
 from survey_app.extensions import db
 from survey_app.notify.models import Outbox
 from survey_app.reports import charts, exports, figures, pdf_charts
 from survey_app.reports.periods import Period
+from survey_app.schools import School
 from survey_app.survey.models import Response
 from survey_app.timeutil import local_to_utc, local_today, utcnow
 

@@ -7,10 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from survey_app.audit import Audit
-from survey_app.cases.loop import record_answer
 from survey_app.cases.models import Case, CaseEvent, CaseStatus, EventKind, RootCause
 from survey_app.extensions import db
 from survey_app.notify.models import Outbox
+from survey_app.survey.loop import record_answer
 from survey_app.timeutil import LOCAL_TZ
 from tests.conftest import csrf_token_from
 

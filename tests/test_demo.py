@@ -6,13 +6,14 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from survey_app.auth.models import School, User
+from survey_app.auth.models import User
 from survey_app.auth.passwords import verify_password
 from survey_app.cases.models import Case, CaseStatus
 from survey_app.dossiers.models import Apology, Dossier, DossierStatus
 from survey_app.extensions import db
 from survey_app.reports import figures as F
 from survey_app.reports import periods
+from survey_app.schools import School
 from survey_app.survey.models import Response
 from survey_app.timeutil import local_today
 

@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import func, select
 
 from survey_app.audit import Audit
-from survey_app.auth.models import School
 from survey_app.dated_rules import set_rule
 from survey_app.dossiers import intake
 from survey_app.dossiers.intake import apology_deadline, create_dossier, next_code
 from survey_app.dossiers.models import Apology, Dossier, DossierStatus, Procedure
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
+from survey_app.schools import School
 from survey_app.timeutil import local_to_utc, local_today, to_local, utcnow
 from tests.conftest import csrf_token_from
 

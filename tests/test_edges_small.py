@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from survey_app.accesslog import fingerprint, redact, redact_query
 from survey_app.audit import Audit
 from survey_app.auth.models import User
-from survey_app.backup import PURGED_TEXT
 from survey_app.cases.models import Case, CaseEvent, CaseStatus, EventKind
 from survey_app.dated_rules import set_rule
 from survey_app.extensions import db
 from survey_app.notify.models import Outbox
+from survey_app.retention import PURGED_TEXT
 from survey_app.survey.models import Response
 from survey_app.timeutil import utcnow
 from tests.conftest import csrf_token_from

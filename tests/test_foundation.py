@@ -23,7 +23,6 @@ PUBLIC_ENDPOINTS = {
     "survey.more",
     "survey.thanks",
     "survey.loop",
-    "cases.loop",
     "kiosk.enrol",  # the principal's one-time enrolment link, opened on the tablet
 }
 ROLES = ("principal", "clerk", "office")

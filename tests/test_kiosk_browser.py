@@ -6,10 +6,10 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
+from survey_app import questions
 from survey_app.extensions import db
 from survey_app.kiosk.device import digest, new_secret
 from survey_app.kiosk.models import KioskDevice
-from survey_app.survey import questions
 from tests.conftest import browser_login
 from tests.test_survey import returned_dossier, stored
 

@@ -6,11 +6,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from survey_app.audit import Audit
-from survey_app.backup import PURGED_NAME
 from survey_app.cases.models import Case, CaseStatus
 from survey_app.dossiers.models import Dossier
 from survey_app.extensions import db
 from survey_app.reports import periods, queries
+from survey_app.retention import PURGED_NAME
 from survey_app.survey.models import Response
 from survey_app.timeutil import local_today, utcnow
 

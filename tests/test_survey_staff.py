@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from survey_app import questions
 from survey_app.audit import Audit
 from survey_app.extensions import db
-from survey_app.survey import questions
 from survey_app.survey.models import Response
 from tests.conftest import csrf_token_from
 from tests.test_survey import count, local_now, returned_dossier, stored

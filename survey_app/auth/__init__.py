@@ -1,13 +1,13 @@
 from flask import Blueprint
 
+from survey_app.auth.models import User
+from survey_app.extensions import db
+
 bp = Blueprint("auth", __name__)
 
 
 def load_user(user_id: str):
     """Flask-Login loader for the alternative id "<id>:<session_version>"."""
-    from survey_app.auth.models import User
-    from survey_app.extensions import db
-
     uid, _, version = user_id.partition(":")
     if not uid.isdigit() or not version.isdigit():
         return None
@@ -16,6 +16,3 @@ def load_user(user_id: str):
     if user is None or user.session_version != int(version) or not user.active:
         return None
     return user
-
-
-from survey_app.auth import views  # noqa: E402,F401

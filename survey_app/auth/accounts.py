@@ -6,9 +6,10 @@ import secrets
 from sqlalchemy import select
 
 from survey_app.audit import audit
-from survey_app.auth.models import Role, School, User
+from survey_app.auth.models import Role, User
 from survey_app.auth.passwords import hash_password
 from survey_app.extensions import db
+from survey_app.schools import School
 
 MIN_PASSWORD_LENGTH = 8
 # Read aloud or copied from a screen: no 0/o, 1/l/i.

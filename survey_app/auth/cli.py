@@ -7,10 +7,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from survey_app.auth import accounts
-from survey_app.auth.models import Role, School, User
+from survey_app.auth.models import Role, User
 from survey_app.cases.routing import school_principals
 from survey_app.dossiers.procedures import create_school as new_school
 from survey_app.extensions import db
+from survey_app.schools import School
 
 ROLE_ALIASES = {"district": "office"}  # the plan's "Phòng GD&ĐT" is the oversight office
 

@@ -1,46 +1,22 @@
-"""Schools and staff accounts."""
+"""Staff accounts: users and their roles."""
 
-import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, false
+from sqlalchemy import CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from survey_app.enums import LabelledEnum
+from survey_app.enums import LabelledEnum, enum_column
 from survey_app.extensions import db
+from survey_app.schools import School
 from survey_app.timeutil import utcnow
-
-
-def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
-    """A portable enum column: VARCHAR + CHECK on both SQLite and PostgreSQL, stored by value."""
-    return Enum(
-        enum_cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
 
 
 class Role(LabelledEnum):
     PRINCIPAL = "principal", _l("Hiệu trưởng")
     CLERK = "clerk", _l("Cán bộ một cửa")
     OFFICE = "office", _l("Cơ quan quản lý")
-
-
-class School(db.Model):
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(20), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    address: Mapped[str | None] = mapped_column(String(300))
-    authority: Mapped[str | None] = mapped_column(String(200))  # the oversight office above it
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    users: Mapped[list["User"]] = relationship(back_populates="school")
 
 
 class User(UserMixin, db.Model):

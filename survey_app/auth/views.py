@@ -15,9 +15,10 @@ from survey_app.audit import audit
 from survey_app.auth import accounts, bp
 from survey_app.auth.decorators import role_required
 from survey_app.auth.forms import ChangePasswordForm, LoginForm
-from survey_app.auth.models import School, User
+from survey_app.auth.models import User
 from survey_app.auth.passwords import verify_password
 from survey_app.extensions import db, limiter
+from survey_app.schools import School
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 

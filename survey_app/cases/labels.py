@@ -5,7 +5,7 @@ Case statuses and root causes carry their labels on their enums (cases.models).
 
 from flask_babel import lazy_gettext as _l
 
-from survey_app.survey import questions
+from survey_app import questions
 
 CALL_OUTCOMES = {
     "reached": _l("Đã trao đổi với phụ huynh"),

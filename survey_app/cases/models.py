@@ -6,8 +6,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from survey_app.auth.models import User, enum_column
-from survey_app.enums import LabelledEnum
+from survey_app.auth.models import User
+from survey_app.enums import LabelledEnum, enum_column
 from survey_app.extensions import db
 from survey_app.survey.models import Response
 from survey_app.timeutil import utcnow

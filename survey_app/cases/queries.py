@@ -5,11 +5,11 @@ from datetime import date
 from sqlalchemy import Select, and_, case, func, select, true
 from sqlalchemy.orm import joinedload
 
-from survey_app.auth.models import School
+from survey_app import questions
 from survey_app.cases.models import Case, CaseStatus
 from survey_app.dossiers.models import Dossier
 from survey_app.extensions import db
-from survey_app.survey import questions
+from survey_app.schools import School
 from survey_app.survey.models import Overall, Response
 
 ACTIVE = (CaseStatus.OPEN, CaseStatus.IN_PROGRESS)

@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 
+from survey_app import questions
 from survey_app.audit import audit
 from survey_app.auth.models import Role, User
 from survey_app.cases.labels import negative_given
@@ -28,7 +29,6 @@ from survey_app.dossiers.models import Dossier
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.notify.mail import enqueue_mail, public_url
-from survey_app.survey import questions
 from survey_app.survey.models import Overall, Response
 from survey_app.timeutil import to_local, utcnow
 

@@ -7,10 +7,10 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from survey_app.auth.models import School
 from survey_app.dossiers import importer
 from survey_app.dossiers.models import Procedure
 from survey_app.extensions import db
+from survey_app.schools import School
 
 
 @click.group("procedures")

@@ -16,12 +16,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from survey_app.audit import audit
-from survey_app.auth.models import School, User
+from survey_app.auth.models import User
 from survey_app.dossiers.intake import CLOCK_SKEW, _, create_dossier, return_dossier
 from survey_app.dossiers.models import Dossier, IntakeChannel, Procedure
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.parsing import ParseError, check_day, parse_date
+from survey_app.schools import School
 from survey_app.timeutil import local_to_utc, utcnow
 
 HEADER = (

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from survey_app.audit import audit
-from survey_app.auth.models import School, User
+from survey_app.auth.models import User
 from survey_app.dossiers.models import (
     Apology,
     BackdateReason,
@@ -31,6 +31,7 @@ from survey_app.dossiers.models import (
 )
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
+from survey_app.schools import School
 from survey_app.timeutil import local_today, to_local, utcnow
 
 CODE_ATTEMPTS = 10

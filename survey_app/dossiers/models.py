@@ -17,10 +17,11 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from survey_app.auth.models import School, User, enum_column
+from survey_app.auth.models import User
 from survey_app.dossiers.search import search_text_of
-from survey_app.enums import LabelledEnum
+from survey_app.enums import LabelledEnum, enum_column
 from survey_app.extensions import db
+from survey_app.schools import School
 from survey_app.timeutil import sql_local_date, to_local, utcnow
 
 # No 0/O, 1/I/L: a parent reading a printed slip cannot confuse them.

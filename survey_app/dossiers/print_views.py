@@ -10,8 +10,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from survey_app import questions
 from survey_app.auth.decorators import role_required
-from survey_app.auth.models import Role, School, User
+from survey_app.auth.models import Role, User
 from survey_app.dated_rules import get_rule
 from survey_app.dossiers import bp, official_forms
 from survey_app.dossiers.intake import resolution_timing
@@ -22,7 +23,7 @@ from survey_app.dossiers.views import STAFF, load_dossier
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.parsing import ParseError, parse_date, parse_month
-from survey_app.survey import questions
+from survey_app.schools import School
 from survey_app.timeutil import local_today, period_bounds_utc, to_local
 
 RECEIPT_LAYOUTS = ("a5", "a4", "80mm")

@@ -9,9 +9,9 @@ procedures serve the diplomas issued before 2026.
 """
 
 from survey_app.audit import audit
-from survey_app.auth.models import School
 from survey_app.dossiers.models import Procedure
 from survey_app.extensions import db
+from survey_app.schools import School
 
 # code, Vietnamese name, English name, working days, online level
 USUAL_PROCEDURES = (

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import or_, select
 
 from survey_app.dated_rules import get_rule
+from survey_app.dossiers.models import CalendarDay
 from survey_app.extensions import db
 from survey_app.timeutil import local_to_utc, to_local
 
@@ -115,8 +116,6 @@ class WorkCalendar:
         if self._overrides is not None:
             self._days.update({d: k for d, k in self._overrides.items() if d.year == year})
             return
-        from survey_app.dossiers.models import CalendarDay
-
         rows = db.session.execute(
             select(CalendarDay.day, CalendarDay.kind, CalendarDay.school_id)
             .where(

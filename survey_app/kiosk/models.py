@@ -5,8 +5,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from survey_app.auth.models import School, User
+from survey_app.auth.models import User
 from survey_app.extensions import db
+from survey_app.schools import School
 from survey_app.timeutil import utcnow
 
 

@@ -9,11 +9,12 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from survey_app import questions
 from survey_app.dossiers.models import Dossier
 from survey_app.extensions import db
 from survey_app.kiosk import bp
 from survey_app.kiosk.device import device_of_cookie, kiosk_required, staff_operator
-from survey_app.survey import lookup, questions
+from survey_app.survey import lookup
 from survey_app.survey.forms import CodeForm, StaffSurveyForm
 from survey_app.survey.models import ResponseChannel
 from survey_app.survey.refusal import refusal

@@ -5,10 +5,10 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from survey_app.auth.models import School
 from survey_app.extensions import db
 from survey_app.reports import exports, periods
 from survey_app.reports.periods import PeriodError
+from survey_app.schools import School
 
 
 @click.group("report")

@@ -7,13 +7,14 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from survey_app.auth.models import School, User
+from survey_app.auth.models import User
 from survey_app.dated_rules import get_rule
 from survey_app.dossiers.models import Procedure
 from survey_app.extensions import db
 from survey_app.reports import queries
 from survey_app.reports.periods import Period, next_plan_report
 from survey_app.reports.stats import Rate, meets
+from survey_app.schools import School
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from survey_app import questions
 from survey_app.cases import queries as case_queries
 from survey_app.cases.models import Case
 from survey_app.dated_rules import get_rule
@@ -45,7 +46,6 @@ from survey_app.reports.sql import (
     median,
     unindexed,
 )
-from survey_app.survey import questions
 from survey_app.survey.models import ASSISTED, SELF_SERVICE, Answer, Overall, Response
 from survey_app.timeutil import day_start_utc, local_today
 

@@ -13,13 +13,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from survey_app import questions
 from survey_app.auth.models import User
 from survey_app.cases.models import Case
 from survey_app.dossiers.models import Apology, Dossier, DossierStatus, IntakeChannel, Procedure
 from survey_app.extensions import db
 from survey_app.reports.periods import Period
 from survey_app.reports.summary_tables import DATE, DATETIME, INT, NUM, TEXT, Table
-from survey_app.survey import questions
 from survey_app.survey.models import Answer, Response, ResponseChannel
 from survey_app.timeutil import to_local
 

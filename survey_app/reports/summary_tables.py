@@ -11,7 +11,8 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from survey_app.auth.models import Role, School, User
+from survey_app import questions
+from survey_app.auth.models import Role, User
 from survey_app.dossiers.models import IntakeChannel, NoticeKind
 from survey_app.extensions import db
 from survey_app.reports import figures as F
@@ -19,7 +20,7 @@ from survey_app.reports import queries
 from survey_app.reports.models import FiledReport
 from survey_app.reports.periods import Period
 from survey_app.reports.stats import DASH, Rate, pct
-from survey_app.survey import questions
+from survey_app.schools import School
 from survey_app.timeutil import format_date, local_today
 
 PCT, INT, NUM, TEXT = "pct", "int", "num", "text"  # num: one decimal

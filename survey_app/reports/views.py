@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from survey_app.audit import audit
 from survey_app.auth.decorators import role_required
-from survey_app.auth.models import Role, School
+from survey_app.auth.models import Role
 from survey_app.extensions import db
 from survey_app.reports import bp, charts, exports, periods, queries, summary_tables
 from survey_app.reports import figures as F
@@ -18,6 +18,7 @@ from survey_app.reports.forms import FileReportForm
 from survey_app.reports.models import FiledReport
 from survey_app.reports.periods import PeriodError
 from survey_app.reports.stats import Rate, pct
+from survey_app.schools import School
 from survey_app.timeutil import local_today
 
 OFFICE = Role.OFFICE.value

@@ -15,12 +15,20 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import insert, select, update
 
+from survey_app import questions
 from survey_app.audit import audit
+from survey_app.cases.models import Case
+from survey_app.cases.routing import (
+    open_case,
+    plan_case,
+    plan_case_update,
+    step_two_minutes,
+    update_case,
+)
 from survey_app.database import begin_writes
 from survey_app.dossiers.models import Dossier
 from survey_app.extensions import db
 from survey_app.notify.mail import send_soon
-from survey_app.survey import questions
 from survey_app.survey.forms import BaseSurveyForm
 from survey_app.survey.models import SELF_SERVICE, Answer, Response, ResponseChannel
 from survey_app.timeutil import utcnow
@@ -43,8 +51,6 @@ class StepOne:
 
 def step_one(dossier: Dossier) -> StepOne | None:
     """The dossier's answer and its case, if any; None before step 1."""
-    from survey_app.cases.models import Case  # cases imports survey models (as submit.py)
-
     row = db.session.execute(
         select(
             Response.id,
@@ -66,8 +72,6 @@ def step_one(dossier: Dossier) -> StepOne | None:
 
 def window_start(dossier: Dossier, now: datetime) -> datetime:
     """Step-1 answers submitted after this moment may still send step 2."""
-    from survey_app.cases.routing import step_two_minutes  # cases imports survey models
-
     return now - timedelta(minutes=step_two_minutes(dossier.school_id, now))
 
 
@@ -86,13 +90,6 @@ def store_details(dossier: Dossier, answer: StepOne, form: BaseSurveyForm | None
 
     False, with nothing written, when step 2 was already taken or its window has passed.
     """
-    from survey_app.cases.routing import (  # cases imports survey models (as submit.py)
-        open_case,
-        plan_case,
-        plan_case_update,
-        update_case,
-    )
-
     now = utcnow()
     details = form.details() if form else {}
     reasons = form.reasons_data() if form else []

@@ -17,8 +17,8 @@ from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, 
 from wtforms.csrf.core import CSRF
 from wtforms.validators import StopValidation, ValidationError
 
+from survey_app import questions
 from survey_app.forms import Form
-from survey_app.survey import questions
 
 MSG_ONE_VALUE = _l("Chỉ được chọn một câu trả lời.")
 MSG_INVALID_CHOICE = _l("Câu trả lời không hợp lệ, vui lòng chọn lại.")

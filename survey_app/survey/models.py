@@ -6,11 +6,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from survey_app.auth.models import User, enum_column
+from survey_app import questions
+from survey_app.auth.models import User
 from survey_app.dossiers.models import Dossier
-from survey_app.enums import LabelledEnum
+from survey_app.enums import LabelledEnum, enum_column
 from survey_app.extensions import db
-from survey_app.survey import questions
 from survey_app.timeutil import utcnow
 
 
@@ -26,7 +26,7 @@ ASSISTED = (ResponseChannel.PAPER, ResponseChannel.KIOSK)
 
 
 class Overall(LabelledEnum):
-    # the labels are the question set's levels (survey.questions is their home)
+    # the labels are the question set's levels (survey_app.questions is their home)
     VERY_SATISFIED = "very_satisfied", dict(questions.LEVELS)["very_satisfied"]
     SATISFIED = "satisfied", dict(questions.LEVELS)["satisfied"]
     DISSATISFIED = "dissatisfied", dict(questions.LEVELS)["dissatisfied"]

@@ -12,13 +12,15 @@ from flask import current_app
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from survey_app import questions
 from survey_app.audit import audit
 from survey_app.auth.models import User
+from survey_app.cases.routing import open_case, plan_case
 from survey_app.database import begin_writes
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.extensions import db
 from survey_app.notify.mail import send_soon
-from survey_app.survey import provenance, questions
+from survey_app.survey import provenance
 from survey_app.survey.forms import BaseSurveyForm
 from survey_app.survey.models import SELF_SERVICE, Answer, Overall, Response, ResponseChannel
 from survey_app.timeutil import utcnow
@@ -59,8 +61,6 @@ def store_response(
     a response that needs follow-up also opens its case and mail, whose reads (due date,
     principals, the mail's text) come first, before the write lock.
     """
-    from survey_app.cases.routing import open_case, plan_case  # cases imports survey models
-
     details, reasons = form.details(), form.reasons_data()
     overall = Overall(form.overall.data)
     phone = form.value("phone") or None

@@ -6,12 +6,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from survey_app import questions
 from survey_app.database import reads_first
 from survey_app.dossiers.models import Dossier
 from survey_app.extensions import csrf
 from survey_app.security import bad_form_fields
-from survey_app.survey import bp, details, lookup, questions
+from survey_app.survey import bp, details, lookup
 from survey_app.survey.forms import BaseSurveyForm, CodeForm, SkipForm, SurveyForm, step_two_form
+from survey_app.survey.loop import loop_page
 from survey_app.survey.models import ResponseChannel
 from survey_app.survey.refusal import Refusal, refusal
 from survey_app.survey.submit import store_response
@@ -50,8 +52,6 @@ gone_page = _gone  # also for /s/... paths no route matches (errors.py)
 
 
 def _answered(dossier: Dossier):
-    from survey_app.cases.loop import loop_page  # cases imports survey models
-
     page = loop_page(dossier)
     if page is not None:
         return page

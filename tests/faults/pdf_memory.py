@@ -24,9 +24,9 @@ def main(url: str, code: str, count: int) -> dict:
     from sqlalchemy import select
 
     from survey_app import create_app
-    from survey_app.auth.models import School
     from survey_app.extensions import db
     from survey_app.reports import exports, pdf_charts, periods
+    from survey_app.schools import School
 
     drawn = [0]
     draw = pdf_charts.drawing

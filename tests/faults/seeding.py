@@ -19,10 +19,11 @@ class Seed:
 def seed(url: str, tokens: int = 0, code: str = "FAULT", returned_at: datetime | None = None):
     """A school, its principal and `tokens` returned dossiers whose links are open."""
     from survey_app import create_app
-    from survey_app.auth.models import Role, School, User
+    from survey_app.auth.models import Role, User
     from survey_app.auth.passwords import hash_password
     from survey_app.dossiers.procedures import seed_procedures
     from survey_app.extensions import db
+    from survey_app.schools import School
 
     app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
@@ -112,11 +113,10 @@ def fill_month(url: str, code: str, year: int, month: int, n: int, seed_value: i
 
     from sqlalchemy import insert, select
 
-    from survey_app import create_app
-    from survey_app.auth.models import School
+    from survey_app import create_app, questions
     from survey_app.dossiers.models import Dossier, Procedure, new_short_code, new_token
     from survey_app.extensions import db
-    from survey_app.survey import questions
+    from survey_app.schools import School
     from survey_app.survey.models import Answer, Response
     from survey_app.timeutil import local_to_utc, utcnow
 

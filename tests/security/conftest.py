@@ -12,13 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from survey_app.audit import Audit
-from survey_app.auth.models import School, User
+from survey_app.auth.models import User
 from survey_app.cases.models import Case, CaseStatus, RootCause
 from survey_app.dossiers.intake import request_supplement
 from survey_app.dossiers.models import Apology, CalendarDay, DayKind, Dossier, Notice, Procedure
 from survey_app.extensions import db
 from survey_app.kiosk.device import digest, new_secret
 from survey_app.kiosk.models import KioskDevice
+from survey_app.schools import School
 from survey_app.survey.models import Response
 from survey_app.timeutil import LOCAL_TZ, utcnow
 from tests.conftest import PASSWORD, csrf_token_from
@@ -283,7 +284,7 @@ DOSSIER_FOR = {
 TOKEN_FOR = {
     "survey.survey": "link_dossier",
     "survey.more": "more_dossier",
-    "cases.loop": "resolved_dossier",
+    "survey.loop": "resolved_dossier",
 }
 
 
@@ -384,7 +385,7 @@ def valid_payloads(world: World, side: Side | None = None) -> dict[str, dict[str
             "phone": "0901234567",
             "consent": "y",
         },
-        "cases.loop": {"answer": "no", "comment": "Chưa hài lòng"},
+        "survey.loop": {"answer": "no", "comment": "Chưa hài lòng"},
         "survey.enter_code": {"code": side.fresh_dossier.short_code},
         "admin.new_clerk": {
             "full_name": "Trần Thị Văn Thư",
@@ -444,7 +445,7 @@ TEXT_FIELDS = {
     "kiosk.start": ["code"],
     "kiosk.devices": ["name"],
     "survey.more": ["comment", "phone"],
-    "cases.loop": ["comment"],
+    "survey.loop": ["comment"],
     "survey.enter_code": ["code"],
     "admin.new_clerk": ["full_name", "username", "email"],
     "admin.new_school": ["school-code", "school-name", "school-address"],
@@ -463,11 +464,11 @@ PUBLIC_POSTS = {
     "auth.login",
     "survey.survey",
     "survey.more",
-    "cases.loop",
+    "survey.loop",
     "survey.enter_code",
     "kiosk.enrol",
 }
-TOKEN_BOUND = {"survey.survey", "survey.more", "cases.loop"}
+TOKEN_BOUND = {"survey.survey", "survey.more", "survey.loop"}
 
 
 def page_token(client, url: str) -> str:

@@ -106,7 +106,7 @@ def test_length_caps_are_enforced_on_the_server(world, poster):
     assert len(decomposed) == 3
     for endpoint, field, cap in (
         ("cases.add_note", "text", 4000),
-        ("cases.loop", "comment", 2000),
+        ("survey.loop", "comment", 2000),
         ("survey.paper_entry", "comment", 2000),
         ("dossiers.withdraw", "reason", 500),
     ):

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from survey_app.audit import audit
-from survey_app.cases import bp
 from survey_app.cases.actions import add_event
 from survey_app.cases.forms import LoopForm
 from survey_app.cases.models import Case, CaseStatus, EventKind
@@ -21,7 +20,7 @@ from survey_app.cases.routing import case_due_date, school_principals
 from survey_app.dossiers.models import Dossier
 from survey_app.extensions import csrf, db
 from survey_app.notify.mail import enqueue_mail, public_url, send_soon
-from survey_app.survey import lookup
+from survey_app.survey import bp, lookup
 from survey_app.survey.models import Response
 from survey_app.timeutil import utcnow
 
@@ -89,7 +88,7 @@ def loop(token: str):
     db.session.commit()
     if not satisfied and current_app.config["MAIL_SEND_AFTER_COMMIT"]:
         send_soon()
-    return redirect(url_for("cases.loop", token=token), code=303)
+    return redirect(url_for("survey.loop", token=token), code=303)
 
 
 def record_answer(case: Case, satisfied: bool, comment: str | None) -> bool:

@@ -1,7 +1,7 @@
 """B1 submit throughput: POST /s/<token> (step 1) against GET /hello, on the same gunicorn.
 
 Each POST uses a fresh, pre-seeded survey token with its token-bound CSRF value (the HMAC
-SurveyTokenCSRF computes), so every request runs the whole path of step 1, the answer that
+TokenCSRF ("survey-csrf") computes), so every request runs the whole path of step 1, the answer that
 counts: token lookup, form validation, insert of the response, audit row, and for 1 in 10
 (dissatisfied) a case and the principal's mail in the outbox. Step 1 takes the overall
 answer alone (the details, reasons, comment and phone come on the optional step 2).

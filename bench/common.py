@@ -29,7 +29,7 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 LUA = Path(__file__).resolve().parent / "requests.lua"
 PG_BASE = os.environ.get("BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1")
 # The gunicorn workers and the bench process share this key: the bench computes each
-# survey token's CSRF value exactly as SurveyTokenCSRF does.
+# survey token's CSRF value exactly as TokenCSRF ("survey-csrf") does.
 SECRET_KEY = "bench-" + hashlib.sha256(b"hai-long bench key").hexdigest()
 PACKAGES = (
     "flask",
@@ -156,7 +156,7 @@ def migrate(app) -> None:
 
 
 def csrf_for(token: str, key: str = SECRET_KEY) -> str:
-    """SurveyTokenCSRF's value for a survey token."""
+    """The survey form's TokenCSRF value for a survey token."""
     message = f"survey-csrf|{token}".encode()
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 

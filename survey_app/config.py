@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from survey_app.timeutil import LOCAL_TZ
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused in production
 TESTING_SECRET = "testing-secret-key-that-is-long-enough-0123456789"  # noqa: S105 - refused too
@@ -62,10 +64,12 @@ class Config:
     # Try to deliver a case's mail right after the commit (in a thread, never blocking).
     MAIL_SEND_AFTER_COMMIT = _bool("MAIL_SEND_AFTER_COMMIT", True)
 
-    TIMEZONE = "Asia/Ho_Chi_Minh"
+    # The school's time zone has one home, timeutil.LOCAL_TZ (the SQL date arithmetic
+    # assumes its fixed UTC+7 offset): the configuration reads it, it is not a setting.
+    TIMEZONE = LOCAL_TZ.key
     BABEL_DEFAULT_LOCALE = "vi"
-    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
-    LANGUAGES = ("vi", "en")
+    BABEL_DEFAULT_TIMEZONE = LOCAL_TZ.key
+    LANGUAGES = ("vi", "en")  # the UI's languages, Vietnamese first (?lang= picks among them)
 
     SESSION_COOKIE_NAME = "hl_session"
     SESSION_COOKIE_HTTPONLY = True

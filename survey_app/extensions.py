@@ -1,7 +1,7 @@
 """Flask extensions, created unbound and initialised in create_app()."""
 
 import click
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -92,4 +92,4 @@ def select_locale() -> str:
     if not has_request_context():
         return "vi"  # CLI commands, mail threads: the school's language
     lang = request.args.get("lang") or request.cookies.get("lang")
-    return lang if lang in ("vi", "en") else "vi"
+    return lang if lang in current_app.config["LANGUAGES"] else "vi"

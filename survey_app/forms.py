@@ -5,8 +5,14 @@ WTForms ships no Vietnamese catalog, so its English defaults ("This field is req
 msgids, which the app's own catalog turns back into English on the English UI.
 """
 
+import hashlib
+import hmac
+
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.csrf.core import CSRF
+from wtforms.validators import ValidationError
 
 # WTForms 3.2 (wtforms/locale/wtforms.pot) and Flask-WTF 1.2 (csrf.py, file.py) messages.
 MESSAGES = {
@@ -101,3 +107,29 @@ class Form(FlaskForm):
             for field in self:
                 field.errors = [translate(e) if isinstance(e, str) else e for e in field.errors]
         return ok
+
+
+class TokenCSRF(CSRF):
+    """CSRF bound to the parent's survey token, not the session (their browser may block
+    cookies). `purpose` goes into the HMAC, so one page's token never validates another
+    page's form. A form uses it as `csrf_class = partial(TokenCSRF, purpose, message)` and
+    is built with meta={'csrf_context': <survey token>}."""
+
+    def __init__(self, purpose: str, message) -> None:
+        self.purpose, self.message = purpose, message
+
+    def setup_form(self, form):
+        self.context = form.meta.csrf_context
+        if not isinstance(self.context, str) or not self.context:
+            raise TypeError("TokenCSRF needs meta={'csrf_context': <survey token>}")
+        return super().setup_form(form)
+
+    def generate_csrf_token(self, csrf_token_field) -> str:
+        key = current_app.config["SECRET_KEY"].encode()
+        message = f"{self.purpose}|{self.context}".encode()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+    def validate_csrf_token(self, form, field) -> None:
+        data = field.data if isinstance(field.data, str) else ""
+        if not data or not hmac.compare_digest(data, field.current_token):
+            raise ValidationError(self.message)

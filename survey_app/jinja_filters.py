@@ -47,6 +47,9 @@ ENUMS = SimpleNamespace(
     }
 )
 
+# Each language of config LANGUAGES named in itself, for the parent's language switch.
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
 
 def register(app: Flask) -> None:
     app.jinja_env.filters["vn_date"] = format_date
@@ -55,3 +58,4 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.jinja_env.globals["enums"] = ENUMS
+    app.jinja_env.globals["language_names"] = LANGUAGE_NAMES

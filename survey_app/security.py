@@ -14,7 +14,7 @@ BAD_FORM_FIELDS = "hai_long.bad_form_fields"  # request.environ key
 # Views that re-render their own form with a precise message for bad bytes.
 SELF_CHECKED_ENDPOINTS = {"survey.survey", "survey.more"}
 # Views that answer a malformed token with their own "invalid link" page.
-TOKEN_ENDPOINTS = {"survey.survey", "survey.more", "survey.thanks", "cases.loop"}
+TOKEN_ENDPOINTS = {"survey.survey", "survey.more", "survey.thanks", "survey.loop"}
 
 
 class StrictFormDataParser(FormDataParser):
@@ -135,7 +135,7 @@ def register(app: Flask) -> None:
             # Staff pages, exports and survey links: never stored by a shared browser or proxy.
             response.headers["Cache-Control"] = "no-store"
         lang = request.args.get("lang")
-        if lang in ("vi", "en"):
+        if lang in app.config["LANGUAGES"]:
             response.set_cookie(
                 "lang",
                 lang,

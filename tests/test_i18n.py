@@ -167,6 +167,26 @@ def test_login_page_follows_lang(app):
     assert "Đăng nhập" in client.get("/login?lang=vi").get_data(as_text=True)
 
 
+def test_languages_come_from_the_configuration(app, make):
+    """One home for the UI's languages: config LANGUAGES (?lang= outside it is ignored)."""
+    app.config["LANGUAGES"] = ("vi",)
+    client = app.test_client()
+    login = client.get("/login?lang=en")
+    assert '<html lang="vi">' in login.get_data(as_text=True)
+    assert not any(c.startswith("lang=") for c in login.headers.getlist("Set-Cookie"))
+    now = local_now()
+    dossier = make.dossier(
+        received_at=now - timedelta(days=5), returned_at=now - timedelta(hours=1)
+    )
+    html = client.get(f"/s/{dossier.token}?lang=en").get_data(as_text=True)
+    assert '<html lang="vi">' in html and OVERALL_VI in html and "English" not in html
+
+
+def test_time_zone_has_one_home(app):
+    """The configuration reads timeutil.LOCAL_TZ; it does not repeat the zone's name."""
+    assert app.config["TIMEZONE"] == app.config["BABEL_DEFAULT_TIMEZONE"] == LOCAL_TZ.key
+
+
 def test_survey_page_follows_lang(app, make):
     now = local_now()
     dossier = make.dossier(

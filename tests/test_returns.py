@@ -184,6 +184,9 @@ def test_lateness_in_python_and_sql_agree(app, make):
     in_sql = dict(db.session.execute(select(Dossier.id, Dossier.is_late)).all())
     assert [in_sql[d.id] for d in rows] == [d.is_late for d in rows]
     assert [d.is_late for d in rows] == [False, True, False, True, None]
+    # As a filter too: SQL picks exactly the rows Python calls late.
+    late_in_sql = set(db.session.scalars(select(Dossier.id).where(Dossier.is_late)))
+    assert late_in_sql == {d.id for d in rows if d.is_late}
 
 
 def test_mark_ready_on_the_dossier_page(client, auth, make):

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from survey_app.admin import bp
 from survey_app.admin.forms import PrincipalForm, SchoolForm, StaffForm
 from survey_app.auth import accounts
+from survey_app.auth.accounts import school_principals
 from survey_app.auth.decorators import role_required
 from survey_app.auth.models import Role, User
-from survey_app.cases.routing import school_principals
 from survey_app.dossiers.forms import ConfirmForm
 from survey_app.dossiers.procedures import create_school
 from survey_app.extensions import db

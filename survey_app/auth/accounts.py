@@ -96,3 +96,18 @@ def activate(user: User) -> bool:
     user.active = True
     audit("activate", "user", user.id, school_id=user.school_id)
     return True
+
+
+def school_principals(school_id: int) -> list[User]:
+    """The school's active principals, oldest account first."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.school_id == school_id,
+                User.role == Role.PRINCIPAL,
+                User.active.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )

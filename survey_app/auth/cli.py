@@ -7,8 +7,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from survey_app.auth import accounts
+from survey_app.auth.accounts import school_principals
 from survey_app.auth.models import Role, User
-from survey_app.cases.routing import school_principals
 from survey_app.dossiers.procedures import create_school as new_school
 from survey_app.extensions import db
 from survey_app.schools import School

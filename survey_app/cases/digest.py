@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from survey_app.audit import Audit, audit
+from survey_app.auth.accounts import school_principals
 from survey_app.cases.queries import overdue_cases
-from survey_app.cases.routing import school_principals
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.notify.mail import enqueue_mail, public_url, send_pending

@@ -1,19 +1,16 @@
 """Forms of the case page (session CSRF) and of the parent's loop page (token-bound CSRF)."""
 
-import hashlib
-import hmac
 import re
 import unicodedata
+from functools import partial
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, SelectField, TextAreaField
-from wtforms.csrf.core import CSRF
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from survey_app.cases.labels import CALL_OUTCOMES
 from survey_app.cases.models import RootCause
-from survey_app.forms import Form
+from survey_app.forms import Form, TokenCSRF
 
 TEXT_MAX = 4000
 PARENT_TEXT_MAX = 2000
@@ -78,34 +75,13 @@ class StatusForm(Form):
             raise ValidationError(_l("Thao tác không hợp lệ."))
 
 
-class LoopTokenCSRF(CSRF):
-    """CSRF bound to the survey token, not the session: the parent's browser may block cookies.
-
-    The token differs from the survey form's (another purpose string), so one page's token
-    never validates the other's form.
-    """
-
-    def setup_form(self, form):
-        self.context = form.meta.csrf_context
-        if not isinstance(self.context, str) or not self.context:
-            raise TypeError("LoopTokenCSRF needs meta={'csrf_context': <survey token>}")
-        return super().setup_form(form)
-
-    def generate_csrf_token(self, csrf_token_field) -> str:
-        key = current_app.config["SECRET_KEY"].encode()
-        return hmac.new(key, f"loop-csrf|{self.context}".encode(), hashlib.sha256).hexdigest()
-
-    def validate_csrf_token(self, form, field) -> None:
-        data = field.data if isinstance(field.data, str) else ""
-        if not data or not hmac.compare_digest(data, field.current_token):
-            raise ValidationError(_l("Trang đã hết hạn. Vui lòng mở lại đường dẫn và gửi lại."))
-
-
 class LoopForm(Form):
     """The parent's verdict on the school's answer: build with meta={'csrf_context': token}."""
 
-    class Meta:
-        csrf_class = LoopTokenCSRF
+    class Meta:  # another purpose than the survey form's: neither token fits the other
+        csrf_class = partial(
+            TokenCSRF, "loop-csrf", _l("Trang đã hết hạn. Vui lòng mở lại đường dẫn và gửi lại.")
+        )
 
     answer = RadioField(
         _l("Ông/Bà có hài lòng với cách nhà trường giải quyết không?"),

@@ -17,11 +17,11 @@ from datetime import date, datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 
 from survey_app import questions
 from survey_app.audit import audit
-from survey_app.auth.models import Role, User
+from survey_app.auth.accounts import school_principals
 from survey_app.cases.labels import negative_given
 from survey_app.cases.models import Case, CaseEvent, EventKind
 from survey_app.dated_rules import get_rule
@@ -218,21 +218,6 @@ def case_due_date(school_id: int, opened_at: datetime):
     today = to_local(opened_at).date()
     due_days = get_rule("case_due_working_days", school_id, today)
     return WorkCalendar(school_id).add_working_days(today, due_days)
-
-
-def school_principals(school_id: int) -> list[User]:
-    """The school's active principals, oldest account first."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(
-                User.school_id == school_id,
-                User.role == Role.PRINCIPAL,
-                User.active.is_(True),
-            )
-            .order_by(User.id)
-        )
-    )
 
 
 def case_mail(

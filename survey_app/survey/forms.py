@@ -6,19 +6,16 @@ characters, no U+FFFD (what Werkzeug leaves of invalid UTF-8), a Vietnamese phon
 only with its consent box ticked.
 """
 
-import hashlib
-import hmac
 import re
 import unicodedata
+from functools import partial
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.csrf.core import CSRF
 from wtforms.validators import StopValidation, ValidationError
 
 from survey_app import questions
-from survey_app.forms import Form
+from survey_app.forms import Form, TokenCSRF
 
 MSG_ONE_VALUE = _l("Chỉ được chọn một câu trả lời.")
 MSG_INVALID_CHOICE = _l("Câu trả lời không hợp lệ, vui lòng chọn lại.")
@@ -48,26 +45,12 @@ def canonical_phone(value: str) -> str | None:
     return "0" + match.group(1) if match else None
 
 
-class SurveyTokenCSRF(CSRF):
-    """CSRF bound to the survey token, not the session: works with cookies blocked."""
-
-    def setup_form(self, form):
-        self.context = form.meta.csrf_context
-        if not isinstance(self.context, str) or not self.context:
-            raise TypeError("SurveyTokenCSRF needs meta={'csrf_context': <survey token>}")
-        return super().setup_form(form)
-
-    def generate_csrf_token(self, csrf_token_field) -> str:
-        key = current_app.config["SECRET_KEY"].encode()
-        message = f"survey-csrf|{self.context}".encode()
-        return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-    def validate_csrf_token(self, form, field) -> None:
-        data = field.data if isinstance(field.data, str) else ""
-        if not data or not hmac.compare_digest(data, field.current_token):
-            raise ValidationError(
-                _l("Phiếu đã hết hạn hoặc không hợp lệ. Vui lòng gửi lại câu trả lời.")
-            )
+# The survey form's CSRF: bound to the survey token (see TokenCSRF).
+SURVEY_CSRF = partial(
+    TokenCSRF,
+    "survey-csrf",
+    _l("Phiếu đã hết hạn hoặc không hợp lệ. Vui lòng gửi lại câu trả lời."),
+)
 
 
 class SingleValueMixin:
@@ -203,7 +186,7 @@ def make_survey_form(
 
     class Meta:
         if token_csrf:
-            csrf_class = SurveyTokenCSRF
+            csrf_class = SURVEY_CSRF
         else:
             csrf = False
 

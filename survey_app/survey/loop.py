@@ -3,7 +3,7 @@
 Once the dossier's case is resolved, /s/<token> shows the school's answer (signed by the
 school, never by a staff member) and asks whether the parent is satisfied with it; "Không"
 reopens the case and tells the principal. The answer form's CSRF token is bound to the
-survey token (LoopTokenCSRF), as the parent's browser may block cookies.
+survey token (TokenCSRF), as the parent's browser may block cookies.
 """
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
@@ -12,11 +12,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from survey_app.audit import audit
+from survey_app.auth.accounts import school_principals
 from survey_app.cases.actions import add_event
 from survey_app.cases.forms import LoopForm
 from survey_app.cases.models import Case, CaseStatus, EventKind
 from survey_app.cases.queries import DONE
-from survey_app.cases.routing import case_due_date, school_principals
+from survey_app.cases.routing import case_due_date
 from survey_app.dossiers.models import Dossier
 from survey_app.extensions import csrf, db
 from survey_app.notify.mail import enqueue_mail, public_url, send_soon

@@ -1,7 +1,7 @@
 """The parent's survey: /s/<token> (status, step 1, answered, gone), its step 2 at
 /s/<token>/more, the thank-you page, and /s (short code)."""
 
-from flask import get_template_attribute, redirect, render_template, request, url_for
+from flask import current_app, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -26,7 +26,7 @@ def _via() -> str | None:
 
 def _lang() -> str | None:
     lang = request.args.get("lang")
-    return lang if lang in ("vi", "en") else None
+    return lang if lang in current_app.config["LANGUAGES"] else None
 
 
 def _survey_url(token: str, **extra) -> str:
@@ -37,14 +37,19 @@ def _survey_url(token: str, **extra) -> str:
 def _survey_context() -> dict:
     """The question module and the language switch (same page, other `lang`)."""
     args = dict(request.view_args or {}, via=_via())
-    urls = {lang: url_for(request.endpoint, **args, lang=lang) for lang in ("vi", "en")}
+    urls = {
+        lang: url_for(request.endpoint, **args, lang=lang)
+        for lang in current_app.config["LANGUAGES"]
+    }
     return {"questions": questions, "lang_urls": urls}
 
 
 def _gone(code: int):
     # Unknown (404), expired and withdrawn (410) links share one page: same shape, same size
     # (the language switch points at /s, not at the token).
-    urls = {lang: url_for("survey.enter_code", lang=lang) for lang in ("vi", "en")}
+    urls = {
+        lang: url_for("survey.enter_code", lang=lang) for lang in current_app.config["LANGUAGES"]
+    }
     return render_template("survey/gone.html", code=code, lang_urls=urls), code
 
 

@@ -21,7 +21,7 @@ class Reply:
 
 
 def csrf_for(token: str) -> str:
-    """The survey form's token-bound CSRF value (survey.forms.SurveyTokenCSRF)."""
+    """The survey form's token-bound CSRF value (survey_app.forms.TokenCSRF, "survey-csrf")."""
     message = f"survey-csrf|{token}".encode()
     return hmac.new(SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 

@@ -8,18 +8,9 @@ environment; gunicorn also honours GUNICORN_CMD_ARGS.
 import multiprocessing
 import os
 
-# Test knob, read before .env so a settings file cannot set it: the fault-injection tests
-# serve the development config (with its fault hooks) through this same file.
-_NON_PRODUCTION_ALLOWED = os.environ.get("HL_NON_PRODUCTION_SERVER") == "1"
-
-try:  # the same .env the `flask` command reads, when started by hand or by the entrypoint
-    from dotenv import load_dotenv
-
-    # override=False: a variable of the process (the systemd unit's APP_ENV=production)
-    # always wins over the same name in .env.
-    load_dotenv(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".env"), override=False)
-except ImportError:  # pragma: no cover
-    pass
+# Test knob, read before .env is (by survey_app.config, imported below), so a settings file
+# cannot set it: the fault-injection tests serve the development config through this file.
+_CALLER_ENV = dict(os.environ)
 
 
 def _refuse_to_serve(reason: str) -> None:
@@ -32,10 +23,12 @@ def check_server_settings() -> None:
     gunicorn is how this app is served; a development or testing config served by it would
     have no Secure cookie, no host check and, without SECRET_KEY, the development key.
     """
-    from survey_app.config import WEAK_SECRETS
+    # Importing the config reads .env (the settings file the `flask` command reads too).
+    from survey_app.config import WEAK_SECRETS, env_bool
 
+    non_production_allowed = env_bool("HL_NON_PRODUCTION_SERVER", environ=_CALLER_ENV)
     app_env = os.environ.get("APP_ENV", "development")
-    if app_env != "production" and not _NON_PRODUCTION_ALLOWED:
+    if app_env != "production" and not non_production_allowed:
         _refuse_to_serve(f"APP_ENV is {app_env!r}; gunicorn serves APP_ENV=production only.")
     key = os.environ.get("SECRET_KEY", "")
     if key.lower() in WEAK_SECRETS or len(key.encode()) < 32:

@@ -342,15 +342,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+HELLO_APP = "bench.hello_app:create()"
+
+
 class Gunicorn:
-    """gunicorn -c gunicorn.conf.py wsgi:app on `db`, production settings, /hello on.
+    """gunicorn -c gunicorn.conf.py on `db` serving `bench.hello_app:create()` (the production
+    app with /hello) or `app`, production settings.
 
     Workers and worker class come from gunicorn.conf.py unchanged; worker recycling
     (max_requests) is off so that a benchmark never measures a worker's restart, and mail
     delivery after commit is off (the case's mail is still written to the outbox).
     """
 
-    def __init__(self, db: Database, name: str = "gunicorn", app: str = "wsgi:app"):
+    def __init__(self, db: Database, name: str = "gunicorn", app: str = HELLO_APP):
         self.db = db
         self.app = app
         self.port = free_port()
@@ -368,7 +372,6 @@ class Gunicorn:
                 "DATABASE_URL": self.db.url,
                 "TRUSTED_HOSTS": "127.0.0.1,localhost",
                 "PUBLIC_BASE_URL": self.url,
-                "BENCH_HELLO": "1",
                 "MAIL_SEND_AFTER_COMMIT": "0",
                 "GUNICORN_BIND": f"127.0.0.1:{self.port}",
                 "GUNICORN_MAX_REQUESTS": "0",

@@ -1,7 +1,8 @@
 """B1's floor: the cheapest submit this stack can serve, to judge B1's threshold by.
 
-gunicorn serves `bench.floor_app:create()`: the production app (every hook, header and middleware
-that /hello and /s/<token> go through) plus one route, `POST /bench/floor/<token>`, that does
+gunicorn serves `bench.floor_app:create()`: the production app with `/hello`
+(`bench.hello_app`: every hook, header and middleware that /hello and /s/<token> go through)
+plus one route, `POST /bench/floor/<token>`, that does
 only B1's database work, on PostgreSQL: it parses the same form body, looks the token up,
 and stores the response, its answers and its audit row in ONE statement (a data-modifying
 CTE in autocommit mode: no BEGIN or COMMIT round trip), then answers 303 like the survey.
@@ -11,7 +12,8 @@ nothing in survey_app imports it, and it refuses to start on anything but Postgr
 
 from flask import Flask, abort, redirect, request
 
-from survey_app import create_app, questions
+from bench import hello_app
+from survey_app import questions
 from survey_app.extensions import csrf, db
 
 _DETAILS = tuple(q.code for q in questions.DETAILS)
@@ -32,8 +34,8 @@ _STORE = (
 
 
 def create() -> Flask:
-    """The production app (configured from the environment, as wsgi.py) with the route."""
-    return register(create_app())
+    """The production app (configured from the environment, as wsgi.py), /hello and the route."""
+    return register(hello_app.create())
 
 
 def register(app: Flask) -> Flask:

@@ -12,7 +12,16 @@ from datetime import date
 
 from sqlalchemy import text
 
-from bench.common import Database, Gunicorn, create_database, database, log, make_app, migrate
+from bench.common import (
+    HELLO_APP,
+    Database,
+    Gunicorn,
+    create_database,
+    database,
+    log,
+    make_app,
+    migrate,
+)
 from bench.seed import Base, history_bounds, seed_base, seed_history
 
 HISTORY_MONTHS = 24
@@ -55,7 +64,7 @@ def build(kind: str, name: str = SITE_NAME) -> tuple[Database, object, Base]:
 
 
 @contextlib.contextmanager
-def site(kind: str, serve: bool = True, wsgi_app: str = "wsgi:app") -> Iterator[Site]:
+def site(kind: str, serve: bool = True, wsgi_app: str = HELLO_APP) -> Iterator[Site]:
     """A fresh site (see build), served by gunicorn running `wsgi_app` unless not `serve`."""
     db, app, base = build(kind)
     if not serve:

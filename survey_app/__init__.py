@@ -23,12 +23,11 @@ def create_app(config: str | dict | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter  # ids within the database's range
     init_extensions(app)
     register_blueprints(app)
-    from survey_app import errors, hello, jinja_filters, security
+    from survey_app import errors, jinja_filters, security
 
     errors.register(app)
     security.register(app)
     jinja_filters.register(app)
-    hello.register(app)  # GET /hello, the benchmark baseline, only when BENCH_HELLO is on
     register_cli(app)
     return app
 

@@ -1,10 +1,23 @@
-"""Configuration classes, read from the environment (and `.env` via python-dotenv)."""
+"""Configuration classes, read from the environment and `.env`, and the one parser of
+boolean environment variables.
+
+`.env` (found from the working directory up, as the `flask` command finds it) is read here,
+once, when this module is first imported, before the classes below read the environment:
+gunicorn.conf.py, `python -m survey_app.deploy`, wsgi.py and the `flask` command all import
+it. A variable of the process always wins over the same name in `.env` (override=False).
+"""
 
 import os
 import secrets
 from pathlib import Path
 
+from dotenv import find_dotenv, load_dotenv
+
 from survey_app.timeutil import LOCAL_TZ
+
+_DOTENV = find_dotenv(".env", usecwd=True)
+if _DOTENV:
+    load_dotenv(_DOTENV, override=False)
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused in production
@@ -22,8 +35,12 @@ WEAK_SECRETS = {
 }
 
 
-def _bool(name: str, default: bool = False) -> bool:
-    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+def env_bool(name: str, default: bool = False, environ=os.environ) -> bool:
+    """A yes/no environment variable: 1, true, yes or on (any case) mean yes."""
+    value = environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 class Config:
@@ -56,13 +73,13 @@ class Config:
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
-    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS")
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "hai-long@localhost")
     MAIL_TIMEOUT = 10
     # Try to deliver a case's mail right after the commit (in a thread, never blocking).
-    MAIL_SEND_AFTER_COMMIT = _bool("MAIL_SEND_AFTER_COMMIT", True)
+    MAIL_SEND_AFTER_COMMIT = env_bool("MAIL_SEND_AFTER_COMMIT", True)
 
     # The school's time zone has one home, timeutil.LOCAL_TZ (the SQL date arithmetic
     # assumes its fixed UTC+7 offset): the configuration reads it, it is not a setting.
@@ -93,8 +110,6 @@ class Config:
     # a request from anyone else keeps its own TCP address. None by default.
     TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "")
     HSTS = False
-    # Test-only fault hooks (see survey views); never enabled outside tests.
-    FAULT_HOOKS = False
 
 
 class DevelopmentConfig(Config):
@@ -102,8 +117,6 @@ class DevelopmentConfig(Config):
     # No published key signs anything: without SECRET_KEY a development process makes its
     # own (sessions end when it restarts). Production refuses a missing key instead.
     SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
-    # Test knob: tests/faults serves this config with gunicorn and turns the hooks on.
-    FAULT_HOOKS = _bool("HL_FAULT_HOOKS")
 
 
 class TestingConfig(Config):
@@ -114,7 +127,6 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_SEND_AFTER_COMMIT = False
     ARGON2_FAST = True  # cheap hashes in tests; production uses OWASP parameters
-    FAULT_HOOKS = True
 
 
 class ProductionConfig(Config):

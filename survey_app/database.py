@@ -25,6 +25,7 @@ from collections.abc import Callable
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 
+from survey_app.config import env_bool
 from survey_app.extensions import db
 
 
@@ -92,7 +93,7 @@ def configure_engine(app: Flask) -> None:
     immediate_outside_requests = not app.testing
     # Test knob (tests/faults F6): plain deferred BEGIN everywhere and no reads-first split
     # (one transaction per request, reads then writes), to show the regression.
-    deferred = app.config.get("APP_ENV") != "production" and _bool_env("HL_SQLITE_DEFERRED")
+    deferred = app.config.get("APP_ENV") != "production" and env_bool("HL_SQLITE_DEFERRED")
 
     @app.before_request
     def _mark_reads_first() -> None:
@@ -174,7 +175,3 @@ def configure_engine(app: Flask) -> None:
     @event.listens_for(engine, "close_detached")
     def _forget(dbapi_conn, *_record):
         queue.forget(dbapi_conn)
-
-
-def _bool_env(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}

@@ -20,27 +20,6 @@ from pathlib import Path
 ADVISORY_LOCK_KEY = zlib.crc32(b"hai-long:migrate")
 
 
-def _reexec_with_dotenv() -> None:
-    """Read .env as the `flask` command does, then restart so the config sees it.
-
-    The config classes read the environment when `survey_app` is first imported, which
-    `python -m` does before this module runs.
-    """
-    try:
-        from dotenv import dotenv_values, find_dotenv
-    except ImportError:  # pragma: no cover
-        return
-    path = find_dotenv(".env", usecwd=True)
-    if not path:
-        return
-    missing = {
-        k: v for k, v in dotenv_values(path).items() if v is not None and k not in os.environ
-    }
-    if missing:
-        os.environ.update(missing)
-        os.execv(sys.executable, [sys.executable, "-m", "survey_app.migrate_once", *sys.argv[1:]])  # noqa: S606
-
-
 @contextlib.contextmanager
 def migration_lock(engine, instance_path: str) -> Iterator[None]:
     """Hold the app-wide migration lock for the duration of the block."""
@@ -108,7 +87,7 @@ def migrate_once(app) -> str:
 
 
 def main() -> int:
-    _reexec_with_dotenv()
+    # .env was read by survey_app.config, imported with the package before this module ran.
     try:
         from survey_app import create_app
 

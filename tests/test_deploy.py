@@ -36,7 +36,7 @@ def _head_revision() -> str:
 
 
 def _env(url: str, **extra) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "BENCH_HELLO")}
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
     return {**env, "DATABASE_URL": url, "APP_ENV": "development", **extra}
 
 
@@ -152,10 +152,10 @@ def test_gunicorn_boots_with_the_config_and_serves(tmp_path):
         TRUSTED_HOSTS="127.0.0.1",
         GUNICORN_BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
-        BENCH_HELLO="1",
     )
+    # The benchmarks' server: wsgi's app plus /hello (bench/hello_app.py), as they run it.
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bench.hello_app:create()"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -219,11 +219,11 @@ def test_access_log_redaction(logged, expected):
     assert token not in out
 
 
-def test_hello_is_off_by_default(client):
+def test_hello_is_the_benchmarks_not_the_apps(client):
+    from bench import hello_app
+
     assert client.get("/hello").status_code == 404
     app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert "hello" not in app.view_functions
-    on = create_app(
-        {"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://", "BENCH_HELLO": 1}
-    )
+    on = hello_app.register(app)
     assert on.test_client().get("/hello").get_data() == b"Hello, world!\n"

@@ -162,3 +162,45 @@ def test_no_config_signs_with_the_published_development_key(tmp_path):
     ]
     assert DEV_SECRET not in keys and all(len(k) >= 32 for k in keys)
     assert keys[0] != keys[1]
+
+
+def test_dotenv_is_read_once_by_the_config(tmp_path):
+    """`.env` of the working directory reaches the config (and so gunicorn.conf.py and the
+    deploy step, which import it); a variable of the process wins over it."""
+    (tmp_path / ".env").write_text(
+        "MAIL_DEFAULT_SENDER=desk@school.test\nMAIL_USE_TLS=yes\nMAIL_PORT=2525\n"
+    )
+    code = (
+        "from survey_app.config import Config; "
+        "print(Config.MAIL_DEFAULT_SENDER, Config.MAIL_USE_TLS, Config.MAIL_PORT)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=_clean_env(MAIL_PORT="587"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.split() == ["desk@school.test", "True", "587"], result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "default", "expected"),
+    [
+        ("1", False, True),
+        (" Yes ", False, True),
+        ("on", False, True),
+        ("TRUE", False, True),
+        ("0", True, False),
+        ("no", True, False),
+        ("", True, False),
+        (None, True, True),
+        (None, False, False),
+    ],
+)
+def test_env_bool(value, default, expected):
+    from survey_app.config import env_bool
+
+    environ = {} if value is None else {"X": value}
+    assert env_bool("X", default, environ) is expected

@@ -552,13 +552,6 @@ def test_thanks_for_an_unanswered_link_goes_back_to_the_form(client, make):
     assert client.get("/s/" + "B" * 32 + "/thanks").status_code == 404
 
 
-def test_fault_hook_sleep_is_harmless(client, make, monkeypatch):
-    monkeypatch.setenv("HL_FAULT_SUBMIT_SLEEP", "0.01")
-    dossier = returned_dossier(make)
-    assert submit(client, dossier, {"overall": "satisfied"}).status_code == 303
-    assert count(Response) == 1
-
-
 def _luminance(hex_colour: str) -> float:
     channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]

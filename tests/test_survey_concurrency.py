@@ -2,6 +2,7 @@
 
 import http.client
 import threading
+import time
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from survey_app.cases.models import Case
 from survey_app.extensions import db
 from survey_app.notify.models import Outbox
+from survey_app.survey import submit
 from survey_app.survey.models import Response
 from tests.conftest import csrf_token_from
 from tests.test_survey import returned_dossier
@@ -53,11 +55,18 @@ def _race(live_server, path: str, body: str) -> list[int]:
     return statuses
 
 
-@pytest.mark.parametrize("sleep", ["", "0.2"])
+@pytest.mark.parametrize("sleep", [0, 0.2])
 def test_concurrent_submissions_store_exactly_one(live_server, make, monkeypatch, sleep):
-    """`sleep` widens the window between the insert and COMMIT (test-only fault hook)."""
+    """`sleep` widens the window between the inserts and COMMIT (the submit's last write,
+    its audit row, is followed by a pause: the server runs in this process)."""
     if sleep:
-        monkeypatch.setenv("HL_FAULT_SUBMIT_SLEEP", sleep)
+        audit = submit.audit
+
+        def audit_then_sleep(*args, **kwargs):
+            audit(*args, **kwargs)
+            time.sleep(sleep)
+
+        monkeypatch.setattr(submit, "audit", audit_then_sleep)
     make.user("principal", username="hieutruong", email="ht@school.test")
     dossier = returned_dossier(make)
     token, dossier_id = dossier.token, dossier.id

@@ -4,10 +4,6 @@ The database's unique constraint on response.dossier_id is the one-answer rule: 
 of a race gets IntegrityError on flush or commit, which becomes the 409 page.
 """
 
-import os
-import signal
-import time
-
 from flask import current_app
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -116,30 +112,12 @@ def store_response(
             **({"kiosk_device_id": kiosk_device_id} if kiosk_device_id else {}),
             **({"late_entry": True} if late_entry_reason else {}),
         )
-        _fault_sleep_before_commit()
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         if is_answered(dossier):
             return None
         raise
-    _fault_kill_after_commit()
     if case is not None and current_app.config.get("MAIL_SEND_AFTER_COMMIT"):
         send_soon()  # the case's mail, in a background thread
     return response_id
-
-
-def _fault_sleep_before_commit() -> None:
-    """Test-only: widen the window before COMMIT (fault-injection tests kill the worker)."""
-    seconds = os.environ.get("HL_FAULT_SUBMIT_SLEEP")
-    if current_app.config.get("FAULT_HOOKS") and seconds:
-        time.sleep(float(seconds))
-
-
-def _fault_kill_after_commit() -> None:
-    """Test-only: die right after COMMIT, before the response is sent."""
-    if (
-        current_app.config.get("FAULT_HOOKS")
-        and os.environ.get("HL_FAULT_KILL_AFTER_COMMIT") == "1"
-    ):
-        os.kill(os.getpid(), signal.SIGKILL)

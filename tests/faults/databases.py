@@ -34,7 +34,7 @@ def pg_database(prefix: str = "hl_faults"):
 
 
 def server_env(url: str, **extra) -> dict[str, str]:
-    """The environment of a served app: development config with the fault hooks on."""
+    """The environment of a served app: the development config, served by gunicorn."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -45,7 +45,6 @@ def server_env(url: str, **extra) -> dict[str, str]:
         DATABASE_URL=url,
         APP_ENV="development",
         SECRET_KEY=SECRET_KEY,
-        HL_FAULT_HOOKS="1",
         HL_NON_PRODUCTION_SERVER="1",  # gunicorn.conf.py serves the development config
         MAIL_SEND_AFTER_COMMIT="0",
         PYTHONUNBUFFERED="1",

@@ -89,6 +89,8 @@ class Gunicorn:
     """`gunicorn -c gunicorn.conf.py wsgi:app` on a free loopback port, in its own group."""
 
     COMMAND = (sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app")
+    # The same app with a fault injected (tests/faults/hooked_app.py), for HL_FAULT_* tests.
+    HOOKED = (*COMMAND[:-1], "tests.faults.hooked_app:create()")
 
     def __init__(
         self,
@@ -99,6 +101,8 @@ class Gunicorn:
         command: tuple[str, ...] = COMMAND,
         **env,
     ):
+        if command == self.COMMAND and any(k.startswith("HL_FAULT_") for k in env):
+            command = self.HOOKED
         self.command = command
         self.port = free_port()
         self.workers_wanted = workers

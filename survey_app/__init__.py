@@ -59,10 +59,10 @@ def load_config(app: Flask, config: str | dict | None) -> None:
 
 
 def init_extensions(app: Flask) -> None:
-    from survey_app import database
+    from survey_app import sqlite_settings
 
     db.init_app(app)
-    database.configure_engine(app)
+    sqlite_settings.configure_engine(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
     csrf.init_app(app)
     babel.init_app(

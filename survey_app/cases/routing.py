@@ -1,8 +1,7 @@
 """The routing rule: a response that needs follow-up opens a case, in its transaction.
 
-Opening a case is split in two so that SQLite's write lock is held for the writes only:
-`plan_case` reads what the case needs (its due date, the principals, the mail's text) before
-the write transaction begins; `open_case` inserts the case, its audit row and its mail.
+Opening a case is split in two: `plan_case` reads what the case needs (its due date, the
+principals, the mail's text); `open_case` inserts the case, its audit row and its mail.
 
 The parent's own link asks in two steps. A dissatisfied step 1 opens the case at once, in
 the response's transaction, and its mail says that details may follow: nothing waits for a

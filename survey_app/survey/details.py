@@ -25,7 +25,6 @@ from survey_app.cases.routing import (
     step_two_minutes,
     update_case,
 )
-from survey_app.database import begin_writes
 from survey_app.dossiers.models import Dossier
 from survey_app.extensions import db
 from survey_app.notify.mail import send_soon
@@ -109,7 +108,6 @@ def store_details(dossier: Dossier, answer: StepOne, form: BaseSurveyForm | None
         values["comment"] = comment
     if called_back:
         values.update(contact_consent=True, contact_phone=phone)
-    begin_writes()  # SQLite: the write lock from here to COMMIT only
     conn = db.session.connection()
     claimed = conn.execute(
         update(_RESPONSE)

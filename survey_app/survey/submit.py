@@ -12,7 +12,6 @@ from survey_app import questions
 from survey_app.audit import audit
 from survey_app.auth.models import User
 from survey_app.cases.routing import open_case, plan_case
-from survey_app.database import begin_writes
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.extensions import db
 from survey_app.notify.mail import send_soon
@@ -55,7 +54,7 @@ def store_response(
     fields; step 2 is survey.details); staff channels send the whole form. The common answer
     is three INSERTs (response, its answers in one statement, the audit row) and the COMMIT;
     a response that needs follow-up also opens its case and mail, whose reads (due date,
-    principals, the mail's text) come first, before the write lock.
+    principals, the mail's text) come first.
     """
     details, reasons = form.details(), form.reasons_data()
     overall = Overall(form.overall.data)
@@ -90,7 +89,6 @@ def store_response(
         details_may_follow=channel in SELF_SERVICE,
     )
     try:
-        begin_writes()  # SQLite: the write lock from here to COMMIT only
         conn = db.session.connection()
         response_id = conn.execute(_INSERT_RESPONSE, row).scalar_one()
         if answers:

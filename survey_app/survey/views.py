@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from survey_app import questions
-from survey_app.database import reads_first
 from survey_app.dossiers.models import Dossier
 from survey_app.extensions import csrf
 from survey_app.security import bad_form_fields
@@ -117,7 +116,6 @@ bp.register_error_handler(429, lookup.too_many_page)
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
-@reads_first  # SQLite: the write lock is taken by store_response, not by the lookups
 @csrf.exempt  # token-bound CSRF in the form instead (works with cookies blocked)
 def survey(token: str):
     dossier = lookup.dossier_for_token(token)
@@ -141,7 +139,6 @@ def survey(token: str):
 
 
 @bp.route("/s/<token>/more", methods=["GET", "POST"])
-@reads_first  # SQLite: the write lock is taken by store_details, not by the lookups
 @csrf.exempt  # token-bound CSRF in the form, as on step 1
 def more(token: str):
     """Step 2: optional, what fits the first answer, once, within the window after it."""

@@ -6,7 +6,9 @@ gunicorn.conf.py) when a test sets one of these variables; survey_app itself has
 - `HL_FAULT_SUBMIT_SLEEP=<s>`: the submit sleeps after its last write (the audit row),
   before its COMMIT, by wrapping the `audit` that `survey_app.survey.submit` calls;
 - `HL_FAULT_KILL_AFTER_COMMIT=1`: the worker SIGKILLs itself right after the submit's
-  COMMIT, before the response is sent, by wrapping the view's `store_response`.
+  COMMIT, before the response is sent, by wrapping the view's `store_response`;
+- `HL_FAULT_SQLITE_DEFERRED=1`: SQLite's writers begin with a plain deferred `BEGIN`
+  instead of `BEGIN IMMEDIATE` (the app's listener swapped: F6's regression run).
 """
 
 import os
@@ -14,9 +16,11 @@ import signal
 import time
 
 from flask import Flask
+from sqlalchemy import event
 
 from survey_app import create_app
 from survey_app.config import env_bool
+from survey_app.extensions import db
 from survey_app.survey import submit, views
 
 
@@ -40,4 +44,9 @@ def create() -> Flask:
             return stored
 
         views.store_response = store_then_die
+    if env_bool("HL_FAULT_SQLITE_DEFERRED"):
+        with app.app_context():
+            engine = db.engine
+        event.remove(engine, "begin", app.extensions["sqlite_begin"])
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
     return app

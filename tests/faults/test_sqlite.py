@@ -43,9 +43,10 @@ def test_f6_write_contention_three_workers_32_clients(sqlite_url, serve):
 
 
 def test_f6_regression_without_begin_immediate_is_detected(sqlite_url, serve):
-    """The same load with HL_SQLITE_DEFERRED=1 (plain BEGIN): the check above must fail."""
+    """The same load with a plain deferred BEGIN (HL_FAULT_SQLITE_DEFERRED=1, see
+    hooked_app.py): the check above must fail."""
     made = harness.seed(sqlite_url, tokens=6000, code="F6R")
-    server = serve(sqlite_url, workers=3, HL_SQLITE_DEFERRED="1")
+    server = serve(sqlite_url, workers=3, HL_FAULT_SQLITE_DEFERRED="1")
     load = harness.Load(server.port, made.tokens, CLIENTS, LOAD_SECONDS // 2).run()
 
     statuses = load.statuses()

@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 from survey_app import questions
 from survey_app.audit import audit
@@ -31,7 +31,6 @@ from survey_app.notify.mail import enqueue_mail, public_url
 from survey_app.survey.models import Overall, Response
 from survey_app.timeutil import to_local, utcnow
 
-_INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
 _CASE_ID = "{case_id}"  # where the case's id goes in the mail's link (known after INSERT)
 
 
@@ -88,21 +87,17 @@ def plan_case(
 
 def open_case(plan: CasePlan, response_id: int) -> int:
     """Insert the planned case, its audit row and its mail (the caller commits); its id."""
-    case_id = (
-        db.session.connection()
-        .execute(
-            _INSERT_CASE,
-            {
-                "school_id": plan.school_id,
-                "response_id": response_id,
-                "opened_at": plan.opened_at,
-                "due_date": plan.due_date,
-                "serious": plan.serious,
-                "assignee_id": plan.assignee_id,
-            },
-        )
-        .scalar_one()
+    case = Case(
+        school_id=plan.school_id,
+        response_id=response_id,
+        opened_at=plan.opened_at,
+        due_date=plan.due_date,
+        serious=plan.serious,
+        assignee_id=plan.assignee_id,
     )
+    db.session.add(case)
+    db.session.flush()  # the case's id, for its audit row and the mail's link
+    case_id = case.id
     audit(
         "case_opened",
         "case",
@@ -186,14 +181,10 @@ def plan_case_update(
 
 def update_case(plan: CaseUpdate, response_id: int, now: datetime) -> None:
     """Write the planned update: timeline note, the serious flag, audit row, mail."""
-    conn = db.session.connection()
-    conn.execute(
-        insert(CaseEvent.__table__),
-        # The parent's note (no author): the case page shows what was added, translated.
-        {"case_id": plan.case_id, "at": now, "kind": EventKind.NOTE, "text": ""},
-    )
+    # The parent's note (no author): the case page shows what was added, translated.
+    db.session.add(CaseEvent(case_id=plan.case_id, at=now, kind=EventKind.NOTE, text=""))
     if plan.make_serious:
-        conn.execute(update(Case.__table__).where(Case.id == plan.case_id).values(serious=True))
+        db.session.execute(update(Case).where(Case.id == plan.case_id).values(serious=True))
     audit(
         "case_details_added",
         "case",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from survey_app import questions
 from survey_app.audit import audit
@@ -95,7 +95,7 @@ def store_details(dossier: Dossier, answer: StepOne, form: BaseSurveyForm | None
     comment = form.value("comment") if form else None
     phone = form.value("phone") if form else None
     called_back = bool(phone and form.value("consent"))
-    # Reads first (due date, principals, the mail's text), then the short write.
+    # Reads first (due date, principals, the mail's text), then the writes.
     new_case = update_plan = None
     if answer.case_id is None:
         new_case = plan_case(dossier, answer.overall, details, comment, now, reasons=reasons)
@@ -123,14 +123,10 @@ def store_details(dossier: Dossier, answer: StepOne, form: BaseSurveyForm | None
         db.session.rollback()
         return False
     answers = [*details.items(), *((questions.REASONS_CODE, v) for v in reasons)]
-    if answers:
-        conn.execute(
-            insert(Answer.__table__),
-            [
-                {"response_id": answer.response_id, "question_code": c, "value": v}
-                for c, v in answers
-            ],
-        )
+    db.session.add_all(
+        Answer(response_id=answer.response_id, question_code=code, value=value)
+        for code, value in answers
+    )
     if new_case is not None:
         open_case(new_case, answer.response_id)
     if update_plan is not None:

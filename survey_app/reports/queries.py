@@ -41,10 +41,8 @@ from survey_app.extensions import db
 from survey_app.reports.periods import Period
 from survey_app.reports.sql import (
     days_between,
-    dialect,
     local_month,
     median,
-    unindexed,
 )
 from survey_app.survey.models import ASSISTED, SELF_SERVICE, Answer, Overall, Response
 from survey_app.timeutil import day_start_utc, local_today
@@ -185,33 +183,11 @@ def _aggregate(cls, columns: dict, group_key, base) -> dict:
     return out
 
 
-def _received_ids(school_id: int | None, a, b) -> tuple[int, int] | None:
-    """The lowest and highest id of the dossiers in scope received in [a, b), on PostgreSQL.
-
-    Dossier ids follow the order of entry, so a period's dossiers are a narrow id range,
-    and so are their responses in the indexes on response.dossier_id. Told it as constants,
-    PostgreSQL reads it once and hash-joins it to the period's dossiers, instead of one
-    index lookup per dossier; the bound follows from the join, so no figure changes. (On
-    SQLite, which joins by lookups only, it would buy nothing: None.) min/max over
-    `unindexed(id)` so that the planner does not walk the primary key looking for them.
-    """
-    if dialect() != "postgresql":
-        return None
-    d = Dossier
-    row = db.session.execute(
-        select(func.min(unindexed(d.id)), func.max(unindexed(d.id))).where(
-            _scope(d.school_id, school_id), d.received_at >= a, d.received_at < b
-        )
-    ).one()
-    return None if row[0] is None else (row[0], row[1])
-
-
 def intake(school_id: int | None, period: Period, group: str | None = None) -> dict:
     a, b = period.bounds_utc
     r, d = Response, Dossier
-    ids = _received_ids(school_id, a, b)
-    # One join to the response (at most one per dossier): both engines read it through
-    # the unique index on dossier_id, PostgreSQL as one range of it (see _received_ids).
+    # One join to the response (at most one per dossier), through its unique index on
+    # dossier_id.
     empty = literal_column("''")
     has_comment = func.coalesce(func.trim(r.comment), empty) != empty
     sat = r.overall.in_(SATISFIED)
@@ -237,17 +213,11 @@ def intake(school_id: int | None, period: Period, group: str | None = None) -> d
         "comments": _n(has_comment),
         "suggestions": _n(and_(has_comment, sat)),
     }
-    # With the id range (PostgreSQL), the dossiers are held to its end: one entered after
-    # it was read is left out of both sides, as if the report ran a moment earlier. (Not
-    # to its start as well: taking the two ranges as independent, the planner would expect
-    # a few thousand dossiers and give up the parallel plan.)
-    in_ids = (lambda col: col.between(*ids)) if ids else (lambda col: True)
-    entered = (d.id <= ids[1]) if ids else True
     base = (
         select()
         .select_from(d)
-        .outerjoin(r, and_(r.dossier_id == d.id, in_ids(r.dossier_id)))
-        .where(_scope(d.school_id, school_id), d.received_at >= a, d.received_at < b, entered)
+        .outerjoin(r, r.dossier_id == d.id)
+        .where(_scope(d.school_id, school_id), d.received_at >= a, d.received_at < b)
     )
     return _aggregate(Intake, columns, _group_key(group, d.received_at), _grouped(base, group))
 
@@ -357,10 +327,9 @@ def flow(
             d.received_at < b,
             or_(d.received_at < a, d.returned_at >= b),
         ),
-        # open: (school, status, received_at, ...); the received_at test is hidden from
-        # the planner so that it does not walk every earlier dossier instead
-        # (ended when its result is ready, still waiting for the parent)
-        part(d.ready_at, 0, d.status == DossierStatus.RECEIVED, unindexed(d.received_at) < b),
+        # open: (school, status, received_at, ...) (ended when its result is ready, still
+        # waiting for the parent)
+        part(d.ready_at, 0, d.status == DossierStatus.RECEIVED, d.received_at < b),
         # withdrawn, received in the period (whenever withdrawn, if at all recorded)
         part(
             func.coalesce(d.withdrawn_at, d.received_at),
@@ -449,7 +418,6 @@ class Aspect:
 def aspects(school_id: int | None, period: Period) -> tuple[list[Aspect], dict[str, int]]:
     """Per detail question: counts per answer and negatives; and the ticked reasons."""
     a, b = period.bounds_utc
-    ids = _received_ids(school_id, a, b)
     stmt = (
         select(Answer.question_code, Answer.value, func.count())
         .join(Response, Response.id == Answer.response_id)
@@ -458,10 +426,6 @@ def aspects(school_id: int | None, period: Period) -> tuple[list[Aspect], dict[s
         .where(Dossier.received_at < b)
         .group_by(Answer.question_code, Answer.value)
     )
-    if ids:
-        # on the responses only: bounding the dossiers too, the planner would take both
-        # ranges as independent, expect a few hundred rows and sort them instead of hashing
-        stmt = stmt.where(Response.dossier_id.between(*ids))
     rows = db.session.execute(stmt).all()
     counts: dict[str, dict[str, int]] = {}
     for code, value, n in rows:

@@ -1,8 +1,7 @@
-"""The month's figures when dossier ids do not follow receipt (both engines).
-
-On PostgreSQL reports.queries reads the id range of the month's dossiers first and holds
-their responses to it; a dossier entered late with an earlier receipt widens that range
-over other months' and other schools' dossiers, which must still count nowhere.
+"""The month's figures when dossier ids do not follow receipt (both engines): a dossier
+entered late with an earlier receipt counts in its month, other months' and other schools'
+dossiers entered between count nowhere. (Until 2026-12-04 the PostgreSQL queries held the
+responses to the id range of the month's dossiers, which such dossiers widen.)
 """
 
 from datetime import datetime

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from survey_app.extensions import db
 from survey_app.notify.models import Outbox
@@ -35,12 +35,17 @@ MESSAGE_ERRORS = (
 )
 
 
+# Core, not the ORM: on the answer's path (a case's mail), see survey/submit.py.
+_INSERT_OUTBOX = insert(Outbox.__table__)
+
+
 def enqueue_mail(recipient: str, subject: str, body: str, school_id: int | None) -> None:
     """Add a mail to the outbox in the current transaction (the caller commits)."""
     # Header injection is impossible by construction: no CR/LF in a subject line.
     subject = " ".join(subject.split())
-    db.session.add(
-        Outbox(recipient=recipient, subject=subject[:300], body=body, school_id=school_id)
+    db.session.connection().execute(
+        _INSERT_OUTBOX,
+        {"recipient": recipient, "subject": subject[:300], "body": body, "school_id": school_id},
     )
 
 

@@ -32,6 +32,11 @@ def local_month(column):
     return func.strftime("%Y-%m", column, _HOURS)
 
 
+def unindexed(column):
+    """The same value, which no index can serve: steers the planner to another index."""
+    return func.coalesce(column, column)
+
+
 def days_between(start, end):
     """(end - start) in days, fractional."""
     if dialect() == "postgresql":

@@ -128,8 +128,8 @@ class Procedure(db.Model):
 class Dossier(db.Model):
     __table_args__ = (
         UniqueConstraint("school_id", "code"),
-        # the id as well (PostgreSQL): reports.queries reads the ids of a period's dossiers,
-        # to join them to their responses, from the index alone
+        # the id as well (PostgreSQL): reports.queries reads the id range of a period's
+        # dossiers, and the ids to join to their responses, from the index alone
         Index("ix_dossier_school_received", "school_id", "received_at", postgresql_include=["id"]),
         # reports.queries.flow: the returned dossiers received before a period's end and
         # returned after its start are found and counted on the index entries alone

@@ -3,8 +3,8 @@ boolean environment variables.
 
 `.env` (found from the working directory up, as the `flask` command finds it) is read here,
 once, when this module is first imported, before the classes below read the environment:
-gunicorn.conf.py, `python -m survey_app.deploy`, wsgi.py and the `flask` command all import
-it. A variable of the process always wins over the same name in `.env` (override=False).
+gunicorn.conf.py, `python -m survey_app.migrate_once`, wsgi.py and the `flask` command all
+import it. A variable of the process always wins over the same name in `.env`.
 """
 
 import os

@@ -269,12 +269,9 @@ def returns(school_id: int | None, period: Period, group: str | None = None) -> 
         "backdated": _n(d.return_entered_at.is_not(None)),
         "ready_recorded": _n(d.ready_at.is_not(None)),
     }
-    # Resolved in [a, b): by the ready time where recorded (its own index), else by the
-    # return time (the returned_at index); withdrawn dossiers are closed, not resolved.
-    resolved_in = or_(
-        and_(d.ready_at >= a, d.ready_at < b),
-        and_(d.ready_at.is_(None), d.returned_at >= a, d.returned_at < b),
-    )
+    # Resolved in [a, b): by the ready time where recorded, else by the return time
+    # (Dossier.resolved_at, indexed as such); withdrawn dossiers are closed, not resolved.
+    resolved_in = and_(d.resolved_at >= a, d.resolved_at < b)
     base = (
         select()
         .select_from(d)

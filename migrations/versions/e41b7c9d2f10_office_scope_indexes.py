@@ -6,7 +6,7 @@ by coalesce(ready_at, returned_at), the one definition of Dossier.resolved_at, p
 (replacing the index on ready_at) and for the office.
 
 Revision ID: e41b7c9d2f10
-Revises: d2e8f4a61c37
+Revises: e5b8c1f04a27
 Create Date: 2026-12-04 16:20:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e41b7c9d2f10"
-down_revision = "d2e8f4a61c37"
+down_revision = "e5b8c1f04a27"
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ from matplotlib.lines import Line2D
 from reportlab.graphics.shapes import Circle, Line, Rect
 from reportlab.lib.colors import white
 
-from survey_app.reports import charts, pdf_charts, periods, queries
+from survey_app.reports import charts, pdf, pdf_charts, periods, queries
 from survey_app.reports import figures as F
 from survey_app.timeutil import local_today, to_local, utcnow
 from tests.test_figures import _apology, _case
@@ -100,6 +100,7 @@ def test_the_trend_draws_the_month_under_way_dashed(app, make):
         month = periods.month_of(local_today())
         data = charts.trend_data(school.id, month, F.targets(school.id, month))
         fig = charts.draw_trend(data)
+        pdf.register_fonts()  # as the PDF writer does before it draws (the test may run alone)
         drawing = pdf_charts.trend(data)
     running = data[8]
     assert running[-1] is True and not any(running[:-1])

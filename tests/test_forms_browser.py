@@ -2,14 +2,14 @@
 landscape), one page each, with the form's title and number on it."""
 
 import subprocess
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
 
 from survey_app.dossiers.intake import issue_apology, refuse_dossier, request_supplement
 from survey_app.extensions import db
-from survey_app.timeutil import local_to_utc, local_today
+from survey_app.timeutil import local_to_utc, to_local, utcnow
 from tests.conftest import browser_login
 
 pytestmark = pytest.mark.browser
@@ -19,7 +19,8 @@ MM = 96 / 25.4
 
 def _papers(make):
     """A returned late dossier with a supplement request and an apology, and a refused one."""
-    today = datetime.combine(local_today(), datetime.min.time())
+    # every time a few hours back from now (never in the future, whatever the hour)
+    today = to_local(utcnow()).replace(tzinfo=None, second=0, microsecond=0) - timedelta(hours=12)
     late = make.dossier(
         received_at=today - timedelta(days=20) + timedelta(hours=8),
         applicant_name="Nguyễn Thị Hoa",
@@ -35,7 +36,7 @@ def _papers(make):
     issue_apology(
         late,
         reason="Hồ sơ cần xác minh thêm với trường cũ của học sinh.",
-        new_due_date=local_today() + timedelta(days=3),
+        new_due_date=today.date() + timedelta(days=3),
         channel="counter",
         issued_at=local_to_utc(today + timedelta(hours=8)),
         backdate_reason="offline",
@@ -61,7 +62,7 @@ def _papers(make):
             d.return_entered_at = local_to_utc(today + timedelta(hours=11))
             d.return_backdate_reason = "offline"
     db.session.commit()
-    papers_month = f"{local_today():%Y-%m}"
+    papers_month = f"{today:%Y-%m}"
     return {
         "supplement": (f"/dossiers/{late.code}/notices/{supplement.id}", "Mẫu số 02", (210, 297)),
         "refusal": (f"/dossiers/{refused.code}/notices/{refusal.id}", "Mẫu số 03", (210, 297)),

@@ -28,9 +28,13 @@ def upgrade():
     op.create_index("ix_dossier_received", "dossier", ["received_at"], postgresql_include=["id"])
     op.create_index("ix_dossier_resolved", "dossier", [RESOLVED])
     op.create_index("ix_dossier_returned_received", "dossier", ["returned_at", "received_at"])
+    op.create_index(
+        "ix_dossier_status_received", "dossier", ["status", "received_at", "withdrawn_at"]
+    )
 
 
 def downgrade():
+    op.drop_index("ix_dossier_status_received", table_name="dossier")
     op.drop_index("ix_dossier_returned_received", table_name="dossier")
     op.drop_index("ix_dossier_resolved", table_name="dossier")
     op.drop_index("ix_dossier_received", table_name="dossier")

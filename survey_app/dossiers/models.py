@@ -157,11 +157,12 @@ class Dossier(db.Model):
         # reports.queries.returns: dossiers resolved in a period (Dossier.resolved_at)
         Index("ix_dossier_school_resolved", "school_id", text("coalesce(ready_at, returned_at)")),
         # The oversight office's scope (every school, B7 in BENCHMARKS.md): the same
-        # three reads without the school in front (received; resolved; returned after a
-        # period's start and received before it, on the index entries)
+        # reads without the school in front (received; resolved; returned after a
+        # period's start and received before it; open or withdrawn by date of receipt)
         Index("ix_dossier_received", "received_at", postgresql_include=["id"]),
         Index("ix_dossier_resolved", text("coalesce(ready_at, returned_at)")),
         Index("ix_dossier_returned_received", "returned_at", "received_at"),
+        Index("ix_dossier_status_received", "status", "received_at", "withdrawn_at"),
         CheckConstraint(
             "(return_entered_at IS NULL) = (return_backdate_reason IS NULL)",
             name="backdate_has_reason",

@@ -9,7 +9,7 @@ on the same connection, alternating with the subject; ratio = subject / baseline
 12,500,000 dossiers (80% answered: 10,000,000 responses, ~60 M answers) over 24 months,
 spread over 2,000 schools, seeded in bulk SQL on PostgreSQL only (a city runs on
 PostgreSQL). The database `hl_bench_city` is kept between runs and reused when its seed
-marker matches; `--fresh` rebuilds it (about half an hour on 2 cores).
+marker matches; `--fresh` rebuilds it (about 12 minutes on 2 cores).
 
     .venv/bin/python -m bench.b7_city [--reps 5] [--fresh] [--schools 2000] [--responses N]
 """
@@ -24,6 +24,7 @@ from sqlalchemy import text
 from bench.b3_aggregate import Capture, explain, report_month
 from bench.common import (
     Database,
+    _pg_admin,
     alternate,
     create_database,
     database,
@@ -86,6 +87,8 @@ def _add_schools(app, count: int) -> int:
 
 def prepare(db: Database, n_dossiers: int, schools: int, fresh: bool):
     create_database(db, fresh=fresh)
+    for setting in ("random_page_cost = 1.1", "jit = off"):  # README's, for an SSD
+        _pg_admin(f'ALTER DATABASE "{db.name}" SET {setting}')
     app = make_app(db, ARGON2_FAST=True)
     migrate(app)
     meta = {} if fresh else _meta(app)

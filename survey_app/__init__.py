@@ -121,27 +121,6 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from survey_app.auth.cli import schools_cli, users_cli
-    from survey_app.backup import backup_cli
-    from survey_app.cases.digest import digest_command
-    from survey_app.demo import demo
-    from survey_app.dossiers.cli import dossiers_cli, procedures_cli
-    from survey_app.notify.cli import notify_cli
-    from survey_app.reports.cli import report_cli
-    from survey_app.retention import data_cli
-    from survey_app.survey.provenance import forget_devices_command
+    from survey_app import commands
 
-    for command in (
-        users_cli,
-        schools_cli,
-        procedures_cli,
-        dossiers_cli,
-        notify_cli,
-        report_cli,
-        demo,
-        backup_cli,
-        data_cli,
-    ):
-        app.cli.add_command(command)
-    notify_cli.add_command(digest_command)  # the overdue digest is the cases' own
-    data_cli.add_command(forget_devices_command)
+    commands.register(app)

@@ -11,6 +11,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from survey_app.clientaddr import client_key
+from survey_app.commands import LazyCommand
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -34,7 +35,9 @@ class Migrate:
 
     def init_app(self, app, db, directory: str) -> None:
         app.extensions["migrate"] = _Deferred(app, db, directory, self.options)
-        app.cli.add_command(_Commands(app, "db", help="Perform database migrations."))
+        app.cli.add_command(
+            LazyCommand("db", lambda: _migrate_commands(app), help="Perform database migrations.")
+        )
 
 
 class _Deferred:
@@ -56,26 +59,11 @@ class _Deferred:
         return getattr(self._state, name)
 
 
-class _Commands(click.Group):
-    """`flask db`: Flask-Migrate's commands, loaded when one is asked for."""
-
-    def __init__(self, app, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.app = app
-
-    def _group(self) -> click.Group:
-        self.app.extensions["migrate"].directory  # noqa: B018 - loads Flask-Migrate
-        return self.app.cli.commands["db"]
-
-    def make_context(self, info_name, args, parent=None, **extra):
-        # the real group parses its options (-d, -x) and runs its subcommand
-        return self._group().make_context(info_name, args, parent=parent, **extra)
-
-    def list_commands(self, ctx):
-        return self._group().list_commands(ctx)
-
-    def get_command(self, ctx, name):
-        return self._group().get_command(ctx, name)
+def _migrate_commands(app) -> click.Command:
+    """Flask-Migrate's `flask db` group: reading its state loads it, and its init_app puts
+    the real group in place of the stand-in."""
+    app.extensions["migrate"].directory  # noqa: B018 - loads Flask-Migrate
+    return app.cli.commands["db"]
 
 
 db = SQLAlchemy(model_class=Base)

@@ -1,8 +1,10 @@
-"""A worker that serves survey pages never loads the report stack (README, deployment).
+"""A worker that serves survey pages never loads the report stack nor the `flask`
+commands (README, deployment).
 
 matplotlib, openpyxl, reportlab and python-docx (and qrcode with Pillow) are imported by
 the functions that draw a chart or write a file, and alembic by the first thing that
 migrates, so a gunicorn worker that has served only parents stays small (bench/rss.py).
+The commands' modules (survey_app/commands.py) are imported when a command runs.
 Checked in a fresh interpreter: the suite's own process has them all.
 """
 
@@ -23,6 +25,15 @@ HEAVY = (
     "numpy",
     "alembic",
     "holidays",
+    # the `flask` commands and what only they use
+    "survey_app.auth.cli",
+    "survey_app.dossiers.cli",
+    "survey_app.notify.cli",
+    "survey_app.reports.cli",
+    "survey_app.demo",
+    "survey_app.backup",
+    "survey_app.retention",
+    "email_validator",
 )
 
 SCRIPT = textwrap.dedent(

@@ -446,3 +446,28 @@ def test_flow_by_group_adds_up_to_the_whole(january, make, group):
     assert len(parts) == (2 if group == "procedure" else 1)
     for name in ("carried_over", "withdrawn", "open_end", "open_end_past_due"):
         assert sum(getattr(f, name) for f in parts.values()) == getattr(whole, name), name
+
+
+def test_office_totals_from_the_school_table_equal_the_direct_figures(january, make):
+    """The office's page sums the table by school instead of counting the rows again: the
+    sums must be the scope's figures, field by field, with data in two schools (a second
+    school's late return with an apology, a back-dated return and a ready time too)."""
+    late = make.dossier(
+        school=january.other,
+        received_at=datetime(2020, 1, 6, 9),
+        due_date=date(2020, 1, 8),
+        returned_at=datetime(2020, 1, 10, 9),
+        ready_at=local_to_utc(datetime(2020, 1, 9, 9)),
+        return_entered_at=local_to_utc(datetime(2020, 1, 10, 11)),
+        return_backdate_reason="offline",
+    )
+    _apology(late, datetime(2020, 1, 7, 9))
+    direct = F.compute(None, JAN, today=AFTER)
+    rows = F.breakdown(None, JAN, "school")
+    summed = F.compute(None, JAN, today=AFTER, by_school=rows)
+    assert len(rows) == 2
+    assert summed.intake == direct.intake
+    assert summed.returns == direct.returns
+    assert direct.intake.received == 9 and direct.returns.late == 4
+    assert direct.returns.backdated == 1 and direct.returns.ready_recorded == 1
+    assert summed.as_json() == direct.as_json()

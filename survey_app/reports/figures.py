@@ -114,14 +114,29 @@ class Figures(RatesMixin):
         )
 
 
-def compute(school_id: int | None, period: Period, today: date | None = None) -> Figures:
-    """All figures of `period` for one school (or all schools: None)."""
+def compute(
+    school_id: int | None,
+    period: Period,
+    today: date | None = None,
+    by_school: list["BreakdownRow"] | None = None,
+) -> Figures:
+    """All figures of `period` for one school (or all schools: None).
+
+    `by_school`: the same scope's table by school (`breakdown(..., "school")`), when the
+    page shows it anyway (the office's dashboard and report): the intake and the resolved
+    dossiers are then its sums, not a second pass over the same rows (B7, BENCHMARKS.md)."""
     aspects, reasons = queries.aspects(school_id, period)
+    if by_school is not None:
+        intake = queries.total(queries.Intake, [row.intake for row in by_school])
+        returns = queries.total(queries.Returns, [row.returns for row in by_school])
+    else:
+        intake = queries.intake(school_id, period)[None]
+        returns = queries.returns(school_id, period)[None]
     return Figures(
         period=period,
         school_id=school_id,
-        intake=queries.intake(school_id, period)[None],
-        returns=queries.returns(school_id, period)[None],
+        intake=intake,
+        returns=returns,
         flow=queries.flow(school_id, period, today=today)[None],
         cases=queries.cases(school_id, period, today=today)[None],
         aspects=aspects,

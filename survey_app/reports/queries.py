@@ -185,6 +185,12 @@ def _aggregate(cls, columns: dict, group_key, base) -> dict:
     return out
 
 
+def total(cls, parts):
+    """The sum of `parts` (Intake or Returns rows of a grouping that covers the scope, e.g.
+    by school): the scope's figures without a second pass over the same rows."""
+    return cls(**{f.name: sum(getattr(p, f.name) for p in parts) for f in fields(cls)})
+
+
 def _received_ids(school_id: int | None, a, b) -> tuple[int, int] | None:
     """The lowest and highest id of the dossiers in scope received in [a, b), on PostgreSQL.
 

@@ -274,7 +274,8 @@ def build(
 ) -> Report:
     """Everything a report shows, from the queries; `personal` adds the clerk breakdown."""
     school_id = school.id if school else None
-    figures = F.compute(school_id, period, today=today)
+    by_school = F.breakdown(None, period, "school") if school is None else None
+    figures = F.compute(school_id, period, today=today, by_school=by_school)
     targets = F.targets(school_id, period)
     headline = F.headline(figures, targets)
     tables = [
@@ -290,8 +291,8 @@ def build(
     ]
     if len(period.months()) > 1:
         tables.append(breakdown_table(F.breakdown(school_id, period, "month"), "month"))
-    if school is None:
-        tables.append(breakdown_table(F.breakdown(None, period, "school"), "school"))
+    if by_school is not None:
+        tables.append(breakdown_table(by_school, "school"))
     elif personal:
         tables.append(breakdown_table(F.breakdown(school_id, period, "clerk"), "clerk"))
         tables.append(provenance_clerk_table(school_id, period))

@@ -74,22 +74,22 @@ def dashboard():
     today = local_today()
     school_id = school.id if school else None
     this_month, ytd = periods.month_of(today), periods.year_to_date(today)
+    office = current_user.role.value == OFFICE and school is None
+    ytd_by_school = F.breakdown(None, ytd, "school") if office else None
     blocks = []
     for period in (this_month, ytd):
-        figures = F.compute(school_id, period, today=today)
+        by_school_rows = ytd_by_school if period is ytd else None
+        figures = F.compute(school_id, period, today=today, by_school=by_school_rows)
         rows = F.headline(figures, F.targets(school_id, period))
         # a month still running is shown with its count, never judged against the target
         running = period.kind == "month" and periods.tentative_until(period, today) is not None
         # the one-stop table of the report (summary_tables.onestop_table: its labels live there)
         blocks.append((period, figures, rows, running, summary_tables.onestop_table(figures)))
     by_school = []
-    if current_user.role.value == OFFICE and school is None:
+    if ytd_by_school is not None:
         targets = F.targets(None, ytd)
         codes = dict(db.session.execute(select(School.id, School.code)).all())
-        by_school = [
-            (row, codes.get(row.key), F.headline(row, targets))
-            for row in F.breakdown(None, ytd, "school")
-        ]
+        by_school = [(row, codes.get(row.key), F.headline(row, targets)) for row in ytd_by_school]
     return render_template(
         "reports/dashboard.html",
         school=school,

@@ -7,12 +7,15 @@ msgids, which the app's own catalog turns back into English on the English UI.
 
 import hashlib
 import hmac
+import re
+import unicodedata
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import TextAreaField
 from wtforms.csrf.core import CSRF
-from wtforms.validators import ValidationError
+from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
 
 # WTForms 3.2 (wtforms/locale/wtforms.pot) and Flask-WTF 1.2 (csrf.py, file.py) messages.
 MESSAGES = {
@@ -92,6 +95,47 @@ class _Translations:
 
 
 TRANSLATIONS = _Translations()
+
+
+# What no text field takes (the one rule, for every form): C0 controls but TAB, LF and CR;
+# DEL and C1; U+FFFD, what Werkzeug leaves of invalid UTF-8. PostgreSQL refuses NUL (a 500),
+# SQLite would store it. A single-line field takes no TAB, LF or CR either.
+BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+_LINE_CHARS = re.compile("[\t\r\n]")
+MSG_BAD_CHARS = _l("Nội dung có ký tự không hợp lệ, vui lòng gõ lại.")
+
+
+def has_bad_chars(text: str, single_line: bool = False) -> bool:
+    return bool(BAD_CHARS.search(text) or (single_line and _LINE_CHARS.search(text)))
+
+
+def no_control_chars(form, field) -> None:
+    """The validator of BAD_CHARS: one clear message, and no further checks of the field."""
+    data = field.data
+    if isinstance(data, str) and has_bad_chars(data, not isinstance(field, TextAreaField)):
+        raise StopValidation(str(MSG_BAD_CHARS))
+
+
+def normalise_text(value: str | None) -> str | None:
+    """A filter for free text: NFC, the browser's CRLF as LF (as `maxlength` counts them),
+    trimmed; empty -> None."""
+    if value is None:
+        return None
+    value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").strip()
+    return value or None
+
+
+def text_area(label, *, required_message=None, max_length: int, rows: int = 3) -> TextAreaField:
+    """A free-text field: normalised, checked for BAD_CHARS, at most `max_length` characters;
+    required when `required_message` is given."""
+    validators: list = [DataRequired(required_message)] if required_message else []
+    validators += [
+        no_control_chars,
+        Length(max=max_length, message=_l("Tối đa %(max)d ký tự.", max=max_length)),
+    ]
+    return TextAreaField(
+        label, filters=[normalise_text], validators=validators, render_kw={"rows": rows}
+    )
 
 
 class Form(FlaskForm):

@@ -5,8 +5,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from survey_app.auth.accounts import find_school, find_user
-from survey_app.auth.forms import no_control_chars
-from survey_app.forms import Form
+from survey_app.forms import Form, no_control_chars
 
 # No DNS, no list of reserved domains: a school's own mail domain may be anything.
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Địa chỉ thư điện tử không hợp lệ."))

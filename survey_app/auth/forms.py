@@ -5,17 +5,10 @@ from wtforms.validators import (
     EqualTo,
     Length,
     Optional,
-    ValidationError,
 )
 
 from survey_app.auth.accounts import MIN_PASSWORD_LENGTH
 from survey_app.forms import Form
-
-
-def no_control_chars(form, field):
-    """NUL and other control characters: PostgreSQL refuses NUL, SQLite would store it."""
-    if isinstance(field.data, str) and any(c < " " or "\x7f" <= c <= "\x9f" for c in field.data):
-        raise ValidationError(_l("Có ký tự không hợp lệ."))
 
 
 class LoginForm(Form):

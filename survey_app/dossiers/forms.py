@@ -18,7 +18,6 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
-    ValidationError,
 )
 
 from survey_app.dossiers.models import (
@@ -28,7 +27,7 @@ from survey_app.dossiers.models import (
     IntakeChannel,
     ReturnChannel,
 )
-from survey_app.forms import Form
+from survey_app.forms import Form, no_control_chars
 from survey_app.parsing import InRange
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -36,16 +35,6 @@ DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-def no_control_chars(form, field):
-    """NUL and other control characters (C0 but TAB/LF/CR, DEL, C1; U+FFFD, what invalid
-    UTF-8 decodes to): PostgreSQL refuses NUL, SQLite would store it."""
-    if isinstance(field.data, str) and any(
-        (c < " " and c not in "\r\n\t") or "\x7f" <= c <= "\x9f" or c == "\ufffd"
-        for c in field.data
-    ):
-        raise ValidationError(_l("Có ký tự không hợp lệ."))
 
 
 PHONE = Regexp(r"^\+?[0-9][0-9 .-]{5,18}$", message=_l("Số điện thoại không hợp lệ."))

@@ -5,17 +5,11 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length
 
-from survey_app.forms import Form
+from survey_app.forms import Form, no_control_chars
 
 DUE_DATE = re.compile(r"(\d{1,2})/(\d{1,2})")
-
-
-def no_control_chars(form, field):
-    """NUL and control characters: PostgreSQL refuses NUL (a 500), SQLite would store it."""
-    if field.data and re.search("[\x00-\x1f\x7f-\x9f\ufffd]", field.data):
-        raise ValidationError(_l("Có ký tự không hợp lệ."))
 
 
 class FileReportForm(Form):

@@ -7,36 +7,26 @@ only with its consent box ticked.
 """
 
 import re
-import unicodedata
 from functools import partial
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import InputRequired, StopValidation, ValidationError
 
 from survey_app import questions
-from survey_app.forms import Form, TokenCSRF
+from survey_app.forms import (
+    MSG_BAD_CHARS,
+    Form,
+    TokenCSRF,
+    no_control_chars,
+    normalise_text,
+    text_area,
+)
 
 MSG_ONE_VALUE = _l("Chỉ được chọn một câu trả lời.")
 MSG_INVALID_CHOICE = _l("Câu trả lời không hợp lệ, vui lòng chọn lại.")
-MSG_BAD_CHARS = _l("Nội dung có ký tự không hợp lệ, vui lòng gõ lại.")
-
-# C0/C1 controls except TAB, LF, CR; DEL; U+FFFD is what invalid UTF-8 decodes to.
-_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 _PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 _PHONE = re.compile(r"(?:0|\+84)([35789]\d{8})")
-
-
-def has_bad_chars(text: str) -> bool:
-    return bool(_BAD_CHARS.search(text))
-
-
-def normalise_text(value: str | None) -> str | None:
-    """NFC, browser CRLF as LF (as `maxlength` counts them), trimmed; empty -> None."""
-    if value is None:
-        return None
-    value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").strip()
-    return value or None
 
 
 def canonical_phone(value: str) -> str | None:
@@ -106,11 +96,6 @@ class SingleTextAreaField(SingleValueMixin, TextAreaField):
 
 class SingleStringField(SingleValueMixin, StringField):
     pass
-
-
-def clean_text(form, field) -> None:
-    if field.data and has_bad_chars(field.data):
-        raise StopValidation(str(MSG_BAD_CHARS))
 
 
 def comment_length(form, field) -> None:
@@ -209,11 +194,13 @@ def make_survey_form(
         attrs["comment"] = SingleTextAreaField(
             _l("Góp ý của Ông/Bà"),
             filters=[normalise_text],
-            validators=[clean_text, comment_length],
+            validators=[no_control_chars, comment_length],
         )
     if CONTACT in parts:
         attrs["phone"] = SingleStringField(
-            _l("Số điện thoại"), filters=[normalise_text], validators=[clean_text, phone_format]
+            _l("Số điện thoại"),
+            filters=[normalise_text],
+            validators=[no_control_chars, phone_format],
         )
         attrs["consent"] = BooleanField(
             _l("Tôi đồng ý để nhà trường dùng số điện thoại này chỉ để liên hệ về góp ý này.")
@@ -261,5 +248,30 @@ class PaperEntryForm(StaffSurveyForm):
     late_reason = SingleTextAreaField(
         _l("Lý do nhập phiếu sau khi hết thời hạn khảo sát"),
         filters=[normalise_text],
-        validators=[clean_text, late_reason_length],
+        validators=[no_control_chars, late_reason_length],
     )
+
+
+PARENT_TEXT_MAX = 2000
+
+
+class LoopForm(Form):
+    """The parent's verdict on the school's answer (survey/loop.py): build with
+    meta={'csrf_context': token}."""
+
+    class Meta:  # another purpose than the survey form's: neither token fits the other
+        csrf_class = partial(
+            TokenCSRF, "loop-csrf", _l("Trang đã hết hạn. Vui lòng mở lại đường dẫn và gửi lại.")
+        )
+
+    answer = RadioField(
+        _l("Ông/Bà có hài lòng với cách nhà trường giải quyết không?"),
+        choices=[("yes", _l("Có")), ("no", _l("Không"))],
+        validators=[InputRequired(_l("Vui lòng chọn Có hoặc Không."))],
+    )
+    comment = text_area(_l("Ông/Bà muốn nói thêm (không bắt buộc)"), max_length=PARENT_TEXT_MAX)
+
+    def validate_answer(self, field) -> None:
+        # Parameter pollution (answer=yes&answer=no) is refused, not silently resolved.
+        if len(field.raw_data or ()) > 1:
+            raise ValidationError(MSG_ONE_VALUE)

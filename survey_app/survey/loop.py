@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 from survey_app.audit import audit
 from survey_app.auth.accounts import school_principals
 from survey_app.cases.actions import add_event
-from survey_app.cases.forms import LoopForm
 from survey_app.cases.models import Case, CaseStatus, EventKind
 from survey_app.cases.queries import DONE
 from survey_app.cases.routing import case_due_date
@@ -22,6 +21,7 @@ from survey_app.dossiers.models import Dossier
 from survey_app.extensions import csrf, db
 from survey_app.notify.mail import enqueue_mail, public_url, send_soon
 from survey_app.survey import bp, lookup
+from survey_app.survey.forms import LoopForm
 from survey_app.survey.models import Response
 from survey_app.timeutil import utcnow
 

@@ -12,8 +12,9 @@ from survey_app import questions
 from survey_app.auth.decorators import role_required, school_id_or_404
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.extensions import db
+from survey_app.forms import has_bad_chars
 from survey_app.survey import bp
-from survey_app.survey.forms import PaperEntryForm, has_bad_chars
+from survey_app.survey.forms import PaperEntryForm
 from survey_app.survey.lookup import normalise_short_code
 from survey_app.survey.models import Response, ResponseChannel
 from survey_app.survey.refusal import late_entry, refusal

@@ -2,7 +2,7 @@
 shows the same refusal for an expired link, an answered dossier and (paper, kiosk) the
 clerk who handled the dossier. Paper after expiry: only with a reason, counted apart."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from survey_app.reports import queries
 from survey_app.reports.periods import custom
 from survey_app.survey.models import Response, ResponseChannel
 from survey_app.survey.refusal import refusal
-from survey_app.timeutil import utcnow
+from survey_app.timeutil import local_today, utcnow
 from tests.conftest import PASSWORD, csrf_token_from
 from tests.kiosk_helpers import kiosk_post, kiosk_tablet
 from tests.test_survey import count, local_now, returned_dossier, stored
@@ -176,7 +176,7 @@ def test_paper_after_expiry_needs_a_reason_and_is_counted_apart(desk):
         data={"overall": "satisfied", "late_reason": "không cần", "csrf_token": token},
     )
     assert in_time.status_code == 303 and stored(on_time).late_entry_reason is None
-    today = date.today()
+    today = local_today()
     figures = queries.intake(late.school_id, custom(today - timedelta(days=30), today))[None]
     assert (figures.paper, figures.paper_late) == (2, 1)
 

@@ -18,6 +18,7 @@ from survey_app.cases.models import Case
 from survey_app.dossiers.models import Dossier
 from survey_app.extensions import db
 from survey_app.reports.exports import FORMATS
+from survey_app.timeutil import to_local
 from tests.security.conftest import (
     APPLICANT,
     APPLICANT_PHONE,
@@ -126,14 +127,14 @@ def test_school_parameters_and_searches_never_cross_schools(app, world):
             "/reports/export", query_string={"period": "2030", "format": fmt, "school": "AAA"}
         )
         assert response.status_code in (200, 400)
-    today = a.case_dossier.returned_at.strftime("%Y-%m")
+    today = to_local(a.case_dossier.returned_at).strftime("%Y-%m")
     urls = [f"/reports/export?period={today}&format={fmt}&school=AAA" for fmt in FORMATS] + [
         f"/dashboard?school=AAA&period={today}",
         f"/reports?school=AAA&period={today}",
         f"/reports/charts/trend.svg?school=AAA&period={today}",
         f"/dossiers?q={APPLICANT}",
         f"/dossiers?q={a.case_dossier.code}",
-        f"/dossiers/slips?date={a.case_dossier.returned_at.date().isoformat()}",
+        f"/dossiers/slips?date={to_local(a.case_dossier.returned_at).date().isoformat()}",
         f"/survey-entry?code={a.fresh_dossier.short_code}",
         "/cases",
         "/suggestions",
@@ -195,7 +196,7 @@ def test_office_sees_no_personal_data_in_any_page_or_export(app, world):
         a.case_dossier.code,
         a.case_dossier.token,
     )
-    month = a.case_dossier.returned_at.strftime("%Y-%m")
+    month = to_local(a.case_dossier.returned_at).strftime("%Y-%m")
     year = month[:4]
     urls = []
     for rule, view in rules(app, "GET"):

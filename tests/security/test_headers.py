@@ -5,6 +5,7 @@ third-party resource on any page (so no survey token leaves in a Referer).
 import re
 from html.parser import HTMLParser
 
+from survey_app.timeutil import to_local
 from tests.conftest import PASSWORD, csrf_token_from
 from tests.security.conftest import args_for, build_url, login, rules
 from tests.security.test_production import BASE, HOST, production_app
@@ -66,7 +67,7 @@ def _responses(app, world, poster):
     poster.post("auth.login", {"username": "khongco", "password": "sai"})
     out["429 login"] = poster.post("auth.login", {"username": "khongco", "password": "sai"})
     principal, _token = poster.client_for(a.principal)
-    month = a.case_dossier.returned_at.strftime("%Y-%m")
+    month = to_local(a.case_dossier.returned_at).strftime("%Y-%m")
     for fmt in ("csv", "xlsx", "pdf"):
         out[f"200 {fmt}"] = principal.get(f"/reports/export?period={month}&format={fmt}")
     out["200 svg"] = principal.get(f"/reports/charts/trend.svg?period={month}")

@@ -21,6 +21,7 @@ from survey_app.config import DEV_SECRET, TestingConfig
 from survey_app.dossiers.qr import qr_svg
 from survey_app.extensions import db
 from survey_app.notify.models import Outbox
+from survey_app.timeutil import to_local
 from tests.conftest import PASSWORD, csrf_token_from
 
 HOST = "school.test"
@@ -88,7 +89,7 @@ def test_generated_links_use_the_public_base_url_whatever_the_host(app, world, p
     for url in (
         f"/dossiers/{a.case_dossier.code}/slip",
         f"/dossiers/{a.case_dossier.code}/receipt",
-        f"/dossiers/slips?date={a.case_dossier.returned_at.date().isoformat()}",
+        f"/dossiers/slips?date={to_local(a.case_dossier.returned_at).date().isoformat()}",
     ):
         html = client.get(url, **evil).get_data(as_text=True)
         assert f"{base}/s" in html and "evil.example" not in html, url

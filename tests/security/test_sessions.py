@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from survey_app.audit import Audit
 from survey_app.extensions import db
+from survey_app.timeutil import to_local
 from tests.conftest import PASSWORD, csrf_token_from
 from tests.security.conftest import (
     PUBLIC_POSTS,
@@ -84,11 +85,11 @@ def test_get_never_changes_state(app, world):
     clients = [login(app, user)[0] for user in (world.a.principal, world.a.clerk, world.office)]
     clients.append(app.test_client())
     before, first_audit = snapshot(), last_audit_id()
-    month = world.a.case_dossier.returned_at.strftime("%Y-%m")
+    month = to_local(world.a.case_dossier.returned_at).strftime("%Y-%m")
     extra = [
         f"/reports/export?period={month}&format=csv",
         f"/reports?period={month}",
-        f"/dossiers/slips?date={world.a.case_dossier.returned_at.date().isoformat()}",
+        f"/dossiers/slips?date={to_local(world.a.case_dossier.returned_at).date().isoformat()}",
         "/cases?f=overdue",
         "/logout",
         "/reports/file",

@@ -1,8 +1,9 @@
 """B7 a city on one database: the oversight office's month across 2,000 schools.
 
-Subject: what the office's dashboard computes for one month over every school — the whole
-scope's figures (`reports.figures.compute(None, month)`) and the side-by-side table
-(`reports.figures.breakdown(None, month, "school")`).
+Subject: what the office's dashboard computes for one month over every school — the
+side-by-side table (`reports.figures.breakdown(None, month, "school")`) and the whole
+scope's figures (`reports.figures.compute(None, month, by_school=table)`, whose intake and
+resolved counts are the table's sums).
 Baseline: `SELECT count(*) FROM response WHERE submitted_at >= :m AND submitted_at < :m_next`
 on the same connection, alternating with the subject; ratio = subject / baseline (≤ 5).
 
@@ -135,9 +136,9 @@ def run(reps: int = 5, fresh: bool = False, schools: int = N_SCHOOLS, responses:
         a, b = period.bounds_utc
         params = {"m": a, "m_next": b}
 
-        def office_month():
-            figures.compute(None, period)
-            figures.breakdown(None, period, "school")
+        def office_month():  # as the office's report builds it (summary_tables.build)
+            rows = figures.breakdown(None, period, "school")
+            figures.compute(None, period, by_school=rows)
 
         def baseline(_i=0):
             return timed(lambda: conn.execute(text(BASELINE_SQL), params).scalar())

@@ -160,7 +160,19 @@ class Dossier(db.Model):
         # reads without the school in front (received; resolved; returned after a
         # period's start and received before it; open or withdrawn by date of receipt)
         Index("ix_dossier_received", "received_at", postgresql_include=["id"]),
-        Index("ix_dossier_resolved", text("coalesce(ready_at, returned_at)")),
+        Index(  # with what reports.queries.returns() reads (migration f3a9c2d7b1e4)
+            "ix_dossier_resolved",
+            text("coalesce(ready_at, returned_at)"),
+            postgresql_include=[
+                "id",
+                "school_id",
+                "due_date",
+                "status",
+                "ready_at",
+                "returned_at",
+                "return_entered_at",
+            ],
+        ),
         Index("ix_dossier_returned_received", "returned_at", "received_at"),
         Index("ix_dossier_status_received", "status", "received_at", "withdrawn_at"),
         CheckConstraint(

@@ -188,3 +188,32 @@ def test_the_report_page_states_the_cover(client, auth, make, monkeypatch):
         assert line in html
     # The plan's reports begun by then are offered in the picker.
     assert 'value="2020-R3"' in html and 'value="2020-R6"' in html
+
+
+def test_a_period_not_yet_over_is_shown_but_not_judged(app, make):
+    """Answers and returns still arrive: a report made before its period ends shows the
+    figures and "Đang diễn ra" where the verdict would be, in every format; once the period
+    is over, the same figures are judged."""
+    from datetime import datetime
+
+    from survey_app.reports.summary_tables import build
+
+    school = make.school()
+    make.dossier(received_at=datetime(2020, 1, 6, 9), returned_at=datetime(2020, 1, 7, 9))
+    r3 = periods.parse_period("2020-R3", school.id)
+    running = build(school, r3, False, date(2020, 1, 20))
+    over = build(school, r3, False, date(2020, 2, 3))
+    on_time = {r.indicator.key: r for r in running.headline}["on_time"]
+    assert on_time.rate.value == 1.0 and on_time.running and on_time.met is None
+    assert {r.indicator.key: r for r in over.headline}["on_time"].met is True
+    assert not any(r.running for r in over.headline)
+    data = exports.export(school, r3, False, "csv", date(2020, 1, 20))[0].decode("utf-8-sig")
+    row = next(
+        r for r in csv.reader(io.StringIO(data)) if r and r[0] == "Tỷ lệ giải quyết đúng hạn"
+    )
+    assert row[-1] == "Đang diễn ra"
+    data = exports.export(school, r3, False, "csv", date(2020, 2, 3))[0].decode("utf-8-sig")
+    row = next(
+        r for r in csv.reader(io.StringIO(data)) if r and r[0] == "Tỷ lệ giải quyết đúng hạn"
+    )
+    assert row[-1] == "Đạt"

@@ -155,16 +155,22 @@ class IndicatorRow:
     indicator: Indicator
     rate: Rate
     target: float | None
-    met: bool | None  # None: no target, or no figure
+    met: bool | None  # None: no target, no figure, or a period still running
+    running: bool = False  # a targeted figure of a period not yet over: not judged
 
 
-def headline(figures: RatesMixin, target_values: dict[str, float]) -> list[IndicatorRow]:
+def headline(
+    figures: RatesMixin, target_values: dict[str, float], running: bool = False
+) -> list[IndicatorRow]:
+    """Each indicator against its target. `running`: the period is not over (answers and
+    returns still arrive), so its figures are shown but never judged "Đạt"/"Chưa đạt"."""
     rows = []
     for i in INDICATORS:
         rate = figures.rate(i.key)
         target = target_values.get(i.key)
-        met = meets(rate.value, target, i.op) if target is not None else None
-        rows.append(IndicatorRow(i, rate, target, met))
+        judged = target is not None and not running
+        met = meets(rate.value, target, i.op) if judged else None
+        rows.append(IndicatorRow(i, rate, target, met, running and target is not None))
     return rows
 
 

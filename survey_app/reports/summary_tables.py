@@ -18,7 +18,7 @@ from survey_app.extensions import db
 from survey_app.reports import figures as F
 from survey_app.reports import queries
 from survey_app.reports.models import FiledReport
-from survey_app.reports.periods import Period
+from survey_app.reports.periods import Period, tentative_until
 from survey_app.reports.stats import DASH, Rate, pct
 from survey_app.schools import School
 from survey_app.timeutil import format_date, local_today
@@ -100,7 +100,11 @@ def interval_note() -> str:
 def summary_table(report_headline) -> Table:
     rows = []
     for row in report_headline:
-        verdict = {True: _("Đạt"), False: _("Chưa đạt"), None: "—"}[row.met]
+        verdict = (
+            _("Đang diễn ra")
+            if row.running
+            else {True: _("Đạt"), False: _("Chưa đạt"), None: "—"}[row.met]
+        )
         sign = "≥" if row.indicator.op == ">=" else ">"
         target = None if row.target is None else f"{sign} {row.target * 100:g}%"
         rows.append([str(row.indicator.label), *rate_cells(row.rate), target, verdict])
@@ -277,7 +281,8 @@ def build(
     by_school = F.breakdown(None, period, "school") if school is None else None
     figures = F.compute(school_id, period, today=today, by_school=by_school)
     targets = F.targets(school_id, period)
-    headline = F.headline(figures, targets)
+    running = tentative_until(period, today or local_today()) is not None
+    headline = F.headline(figures, targets, running)
     tables = [
         summary_table(headline),
         counts_table(figures),

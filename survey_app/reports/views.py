@@ -80,9 +80,10 @@ def dashboard():
     for period in (this_month, ytd):
         by_school_rows = ytd_by_school if period is ytd else None
         figures = F.compute(school_id, period, today=today, by_school=by_school_rows)
-        rows = F.headline(figures, F.targets(school_id, period))
         # a month still running is shown with its count, never judged against the target
+        # (the year to date is: it says where the school stands so far)
         running = period.kind == "month" and periods.tentative_until(period, today) is not None
+        rows = F.headline(figures, F.targets(school_id, period), running)
         # the one-stop table of the report (summary_tables.onestop_table: its labels live there)
         blocks.append((period, figures, rows, running, summary_tables.onestop_table(figures)))
     by_school = []

@@ -19,7 +19,7 @@ from survey_app.auth.passwords import hash_password
 from survey_app.cases.models import Case, CaseStatus, RootCause
 from survey_app.cases.routing import route_response
 from survey_app.dated_rules import set_rule
-from survey_app.dossiers.intake import apology_deadline, next_code
+from survey_app.dossiers.intake import apology_deadline, dossier_fields, next_code
 from survey_app.dossiers.models import (
     Apology,
     Dossier,
@@ -276,8 +276,6 @@ def _dossier(school, day, rng, procedures, weights, clerks, calendar, now):
     received_at = _local(day, rng.uniform(7.5, 17.0))
     if received_at > now:
         return None, None
-    received_on = calendar.receipt_day(received_at)  # the office hours decide
-    due = calendar.add_working_days(received_on, procedure.working_days)
     level = procedure.online_level or 0
     roll = rng.random()
     channel = (
@@ -290,27 +288,29 @@ def _dossier(school, day, rng, procedures, weights, clerks, calendar, now):
         else IntakeChannel.COUNTER
     )
     clerk = rng.choice(clerks)
-    row = {
-        "school_id": school.id,
-        "procedure_id": procedure.id,
-        "token": new_token(),
-        "student_name": _name(rng),
-        "student_class": f"{rng.randint(6, 9)}A{rng.randint(1, 6)}",
-        "applicant_name": _name(rng),
-        "applicant_phone": f"09{rng.randint(0, 99999999):08d}",
-        "intake_channel": channel,
-        "received_at": received_at,
-        "received_on": received_on,
-        "due_date": due,
-        "status": DossierStatus.RECEIVED,
-        "received_by_id": clerk.id,
-        "created_at": received_at,
-        "returned_at": None,
-        "returned_by_id": None,
-        "withdrawn_at": None,
-        "withdraw_reason": None,
-        "token_expires_at": None,
-    }
+    row = dossier_fields(  # the intake rule: the office hours decide the day, then the due date
+        school,
+        procedure,
+        calendar,
+        student_name=_name(rng),
+        student_class=f"{rng.randint(6, 9)}A{rng.randint(1, 6)}",
+        applicant_name=_name(rng),
+        applicant_phone=f"09{rng.randint(0, 99999999):08d}",
+        intake_channel=channel,
+        received_at=received_at,
+        received_by_id=clerk.id,
+        now=now,
+    )
+    received_on, due = row["received_on"], row["due_date"]
+    row.update(
+        token=new_token(),
+        created_at=received_at,
+        returned_at=None,
+        returned_by_id=None,
+        withdrawn_at=None,
+        withdraw_reason=None,
+        token_expires_at=None,
+    )
     plan: dict = {}
     fate = rng.random()
     if fate < 0.02:

@@ -20,9 +20,9 @@ from sqlalchemy import create_engine, text
 from survey_app import create_app, questions
 from survey_app.auth.models import Role, User
 from survey_app.auth.passwords import hash_password
-from survey_app.dossiers.models import Dossier, DossierStatus, IntakeChannel, Procedure
+from survey_app.dossiers.intake import dossier_fields
+from survey_app.dossiers.models import Dossier, DossierStatus, Procedure
 from survey_app.dossiers.procedures import seed_procedures
-from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.schools import School
 from survey_app.survey.models import Answer, Response, ResponseChannel
@@ -203,27 +203,30 @@ class Factory:
         status: str | None = None,
         **kw,
     ) -> Dossier:
-        """A dossier; `received_at`/`returned_at` are local wall-clock times."""
+        """A dossier by the intake rule (`dossier_fields`), with a test code T-NNNNNN unless
+        `code=` is given; `received_at`/`returned_at` are local wall-clock times; other
+        keywords set columns as they are (`due_date=` overrides the rule's)."""
         school = school or self.school()
         procedure = procedure or self.procedure(school)
-        received_utc = local_to_utc(received_at) if received_at else utcnow()
-        calendar = WorkCalendar(school.id)
-        received_on = calendar.receipt_day(received_utc)
         self._n += 1
-        dossier = Dossier(
-            school=school,
-            procedure=procedure,
-            code=kw.pop("code", f"T-{self._n:06d}"),
+        received_utc = local_to_utc(received_at) if received_at else utcnow()
+        fields = dossier_fields(
+            school,
+            procedure,
             student_name=kw.pop("student_name", "Trần Thị Bé"),
             student_class=kw.pop("student_class", "6A1"),
             applicant_name=kw.pop("applicant_name", "Trần Văn Cha"),
             applicant_phone=kw.pop("applicant_phone", "0901234567"),
-            intake_channel=IntakeChannel(kw.pop("intake_channel", "counter")),
+            intake_channel=kw.pop("intake_channel", "counter"),
+            return_channel=kw.pop("return_channel", "counter"),
             received_at=received_utc,
-            received_on=received_on,
-            due_date=kw.pop("due_date", None)
-            or calendar.add_working_days(received_on, procedure.working_days),
-            **kw,
+            # a fixture may be received later today ("today 08:00" in a run at 05:00)
+            now=max(received_utc, utcnow()),
+        )
+        dossier = Dossier(
+            school=school,
+            procedure=procedure,
+            **(fields | {"code": f"T-{self._n:06d}"} | kw),
         )
         if returned_at is not None:
             dossier.returned_at = local_to_utc(returned_at)

@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from survey_app.auth.models import User
 from survey_app.auth.passwords import verify_password
 from survey_app.cases.models import Case, CaseStatus
+from survey_app.dossiers.intake import dossier_fields
 from survey_app.dossiers.models import Apology, Dossier, DossierStatus
+from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.reports import figures as F
 from survey_app.reports import periods
@@ -40,6 +42,12 @@ def test_demo_makes_a_realistic_year_once(app, runner):
     codes = db.session.scalars(select(Dossier.code).where(Dossier.school_id == school.id)).all()
     assert len(set(codes)) == dossiers and all(re.fullmatch(r"\d{4}-\d{6}", c) for c in codes)
     assert _count(Dossier, Dossier.status == DossierStatus.WITHDRAWN) > 0
+    calendar = WorkCalendar(school.id)
+    for d in db.session.scalars(select(Dossier).where(Dossier.id % 20 == 0)):  # the app's rule
+        rule = dossier_fields(
+            school, d.procedure, calendar, student_name="A", received_at=d.received_at
+        )
+        assert (d.received_on, d.due_date) == (rule["received_on"], rule["due_date"])
     assert _count(Apology) > 0
 
     today = local_today()

@@ -1,5 +1,6 @@
 """Intake, return, withdrawal and apology through the web, with CSRF on."""
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -353,3 +354,65 @@ def test_issue_apology_refuses_on_time_and_withdrawn_dossiers(app, make):
                 dossier, reason="x", new_due_date=date(2100, 1, 1), channel="counter"
             )
     assert count(Apology) == 0
+
+
+@pytest.mark.parametrize(
+    ("local_time", "receipt_day"),
+    [
+        (datetime(2026, 3, 13, 16, 45), date(2026, 3, 13)),  # Friday, before closing
+        (datetime(2026, 3, 13, 17, 30), date(2026, 3, 16)),  # after closing: Monday
+        (datetime(2026, 3, 14, 10, 0), date(2026, 3, 16)),  # Saturday: Monday
+        (datetime(2026, 3, 13, 12, 15), date(2026, 3, 13)),  # lunch break: the afternoon's
+    ],
+)
+def test_the_app_and_the_factory_derive_the_same_days(app, make, local_time, receipt_day):
+    """One home for received_on and due_date (intake.dossier_fields): the app's intake and
+    the tests' factory (and so the demo and the benchmark seed) agree, office hours and
+    weekend included."""
+    school = make.school()
+    procedure = make.procedure(school, code="CHUYEN-TRUONG")
+    made = create_dossier(
+        school, procedure, student_name="Lê Văn An", received_at=local_to_utc(local_time)
+    )
+    db.session.commit()
+    built = make.dossier(school, procedure, received_at=local_time)
+    due = WorkCalendar(school.id).add_working_days(receipt_day, procedure.working_days)
+    assert procedure.working_days > 1 and due > receipt_day
+    assert (made.received_on, made.due_date) == (receipt_day, due)
+    assert (built.received_on, built.due_date) == (receipt_day, due)
+    assert made.received_at == built.received_at
+    assert re.fullmatch(r"2026-\d{6}", made.code) and built.code.startswith("T-")
+
+
+def test_the_intake_rule_checks_and_normalises_without_writing(app, make):
+    school, other = make.school(), make.school(code="OTHER", name="Trường khác")
+    procedure = make.procedure(school)
+    received = local_to_utc(datetime(2026, 3, 13, 9, 0))
+    fields = intake.dossier_fields(
+        school,
+        procedure,
+        student_name="  Lê Văn An ",
+        student_class=" ",
+        applicant_phone=" 0901234567 ",
+        intake_channel="postal",
+        received_at=received,
+    )
+    assert fields["student_name"] == "Lê Văn An" and fields["student_class"] is None
+    assert fields["applicant_name"] is None and fields["applicant_phone"] == "0901234567"
+    assert fields["status"] is DossierStatus.RECEIVED and fields["received_at"] == received
+    assert fields["received_on"] == date(2026, 3, 13)
+    with pytest.raises(intake.IntakeError):
+        intake.dossier_fields(school, make.procedure(other), student_name="A")
+    with pytest.raises(intake.IntakeError):
+        intake.dossier_fields(school, procedure, student_name=" ")
+    with pytest.raises(intake.IntakeError):
+        intake.dossier_fields(
+            school, procedure, student_name="A", received_at=utcnow() + timedelta(hours=1)
+        )
+    # `now` (default the clock) bounds the time of receipt
+    yesterday = utcnow() - timedelta(days=1)
+    with pytest.raises(intake.IntakeError):
+        intake.dossier_fields(
+            school, procedure, student_name="A", received_at=utcnow(), now=yesterday
+        )
+    assert count(Dossier) == 0 and count(Audit) == 0

@@ -8,6 +8,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import func, select
@@ -85,6 +86,55 @@ def _insert(dossier: Dossier, year: int) -> None:
             time.sleep(random.uniform(0, 0.005) * (attempt + 1))  # let the winner commit
 
 
+def dossier_fields(
+    school: School,
+    procedure: Procedure,
+    calendar: WorkCalendar | None = None,
+    *,
+    student_name: str,
+    student_class: str | None = None,
+    applicant_name: str | None = None,
+    applicant_phone: str | None = None,
+    intake_channel: IntakeChannel | str = IntakeChannel.COUNTER,
+    return_channel: ReturnChannel | str = ReturnChannel.COUNTER,
+    received_at: datetime | None = None,
+    received_by_id: int | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The intake rule without its persistence: a new dossier's column values, checked and
+    normalised, with the day its clock starts (the office hours decide) and its due date.
+
+    The one home of how a dossier's received_on and due_date are derived: `create_dossier`
+    adds its code, token and audit row; the demo, the benchmark seed and the tests' factory
+    add theirs in bulk. The same keys every time (a bulk insert needs that); `Dossier(**it)`
+    builds the row. `now` (naive UTC, default the clock) bounds `received_at`.
+    """
+    if procedure.school_id != school.id:
+        raise IntakeError(_("Thủ tục không thuộc trường này."))
+    if not (student_name or "").strip():
+        raise IntakeError(_("Cần nhập họ tên học sinh."))
+    received_utc = as_utc(received_at)
+    if received_utc > (now or utcnow()) + CLOCK_SKEW:
+        raise IntakeError(_("Thời điểm tiếp nhận không được ở tương lai."))
+    calendar = calendar or WorkCalendar(school.id)
+    received_on = calendar.receipt_day(received_utc)
+    return {
+        "school_id": school.id,
+        "procedure_id": procedure.id,
+        "student_name": student_name.strip(),
+        "student_class": (student_class or "").strip() or None,
+        "applicant_name": (applicant_name or "").strip() or None,
+        "applicant_phone": (applicant_phone or "").strip() or None,
+        "intake_channel": IntakeChannel(intake_channel),
+        "return_channel": ReturnChannel(return_channel),
+        "received_at": received_utc,
+        "received_on": received_on,
+        "due_date": calendar.add_working_days(received_on, procedure.working_days),
+        "status": DossierStatus.RECEIVED,
+        "received_by_id": received_by_id,
+    }
+
+
 def create_dossier(
     school: School,
     procedure: Procedure,
@@ -99,32 +149,23 @@ def create_dossier(
     received_by: User | None = None,
     calendar: WorkCalendar | None = None,
 ) -> Dossier:
-    """Register a dossier: tracking code, the day its clock starts, its due date."""
-    if procedure.school_id != school.id:
-        raise IntakeError(_("Thủ tục không thuộc trường này."))
-    if not (student_name or "").strip():
-        raise IntakeError(_("Cần nhập họ tên học sinh."))
-    received_utc = as_utc(received_at)
-    if received_utc > utcnow() + CLOCK_SKEW:
-        raise IntakeError(_("Thời điểm tiếp nhận không được ở tương lai."))
-    calendar = calendar or WorkCalendar(school.id)
-    received_on = calendar.receipt_day(received_utc)
+    """Register a dossier (`dossier_fields`) with its tracking code, token and audit row."""
     dossier = Dossier(
-        school_id=school.id,
-        procedure_id=procedure.id,
-        student_name=student_name.strip(),
-        student_class=(student_class or "").strip() or None,
-        applicant_name=(applicant_name or "").strip() or None,
-        applicant_phone=(applicant_phone or "").strip() or None,
-        intake_channel=IntakeChannel(intake_channel),
-        return_channel=ReturnChannel(return_channel),
-        received_at=received_utc,
-        received_on=received_on,
-        due_date=calendar.add_working_days(received_on, procedure.working_days),
-        status=DossierStatus.RECEIVED,
-        received_by_id=received_by.id if received_by else None,
+        **dossier_fields(
+            school,
+            procedure,
+            calendar,
+            student_name=student_name,
+            student_class=student_class,
+            applicant_name=applicant_name,
+            applicant_phone=applicant_phone,
+            intake_channel=intake_channel,
+            return_channel=return_channel,
+            received_at=received_at,
+            received_by_id=received_by.id if received_by else None,
+        )
     )
-    _insert(dossier, to_local(received_utc).year)
+    _insert(dossier, to_local(dossier.received_at).year)
     audit(
         "create",
         "dossier",

@@ -34,8 +34,10 @@ def seeded_server(workdir: Path, links: int = 1) -> tuple[object, list[str]]:
     from werkzeug.serving import make_server
 
     from survey_app import create_app
-    from survey_app.dossiers.models import Dossier, DossierStatus, IntakeChannel
+    from survey_app.dossiers.intake import dossier_fields
+    from survey_app.dossiers.models import Dossier, DossierStatus
     from survey_app.dossiers.procedures import seed_procedures
+    from survey_app.dossiers.workdays import WorkCalendar
     from survey_app.extensions import db
     from survey_app.schools import School
     from survey_app.timeutil import utcnow
@@ -52,20 +54,24 @@ def seeded_server(workdir: Path, links: int = 1) -> tuple[object, list[str]]:
         school = School(code="BENCH", name="Trường THCS Chánh Hưng", address="TP. Hồ Chí Minh")
         db.session.add(school)
         procedure = seed_procedures(school)[0]
+        db.session.flush()  # the ids the intake rule reads
         now = utcnow()
+        calendar = WorkCalendar(school.id)
         dossiers = [
             Dossier(
-                school=school,
-                procedure=procedure,
-                code=f"2026-{n:06d}",
-                student_name="Nguyễn Văn An",
-                intake_channel=IntakeChannel.COUNTER,
-                received_at=now - timedelta(days=5),
-                received_on=(now - timedelta(days=5)).date(),
-                due_date=now.date(),
-                returned_at=now - timedelta(hours=1),
-                status=DossierStatus.RETURNED,
-                token_expires_at=now + timedelta(days=30),
+                **dossier_fields(
+                    school,
+                    procedure,
+                    calendar,
+                    student_name="Nguyễn Văn An",
+                    received_at=now - timedelta(days=5),
+                )
+                | {
+                    "code": f"2026-{n:06d}",
+                    "returned_at": now - timedelta(hours=1),
+                    "status": DossierStatus.RETURNED,
+                    "token_expires_at": now + timedelta(days=30),
+                }
             )
             for n in range(1, links + 1)
         ]

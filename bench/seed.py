@@ -159,6 +159,11 @@ def seed_history(
 
     `schools` = (first id, count) spreads the dossiers over that many consecutive school
     ids (B7's city); by default they all belong to `base`'s school.
+
+    Written by SQL alone (INSERT ... SELECT), so its received_on (the local day) and due
+    date (7 days on) are a fixed formula, not the intake rule (`dossier_fields`, which
+    `seed_tokens` uses): a Python call per row would ship B7's 12.5 M rows one by one, and
+    the reports these rows feed read the stored dates, whatever they are.
     """
     from survey_app.timeutil import local_to_utc
 
@@ -281,33 +286,45 @@ def _seed_chunk(
 
 
 def seed_tokens(app, base: Base, n: int, returned_at: datetime, prefix: str) -> list[str]:
-    """`n` returned, unanswered dossiers with fresh survey tokens (one executemany)."""
-    from survey_app.dossiers.models import Dossier, IntakeChannel, new_short_code, new_token
+    """`n` returned, unanswered dossiers with fresh survey tokens (one executemany); each
+    received three days before `returned_at` by the intake rule (`dossier_fields`)."""
+    from survey_app.dossiers.intake import dossier_fields
+    from survey_app.dossiers.models import (
+        Dossier,
+        DossierStatus,
+        Procedure,
+        new_short_code,
+        new_token,
+    )
+    from survey_app.dossiers.workdays import WorkCalendar
     from survey_app.extensions import db
+    from survey_app.schools import School
 
     received = returned_at - timedelta(days=3)
     rows = []
-    for k in range(n):
-        rows.append(
-            {
-                "school_id": base.school_id,
-                "code": f"{prefix}{k:07d}",
-                "procedure_id": base.procedure_ids[k % len(base.procedure_ids)],
-                "student_name": f"Học sinh {prefix}{k}",
-                "intake_channel": IntakeChannel.COUNTER,
-                "received_at": received,
-                "received_on": received.date(),
-                "due_date": received.date() + timedelta(days=7),
-                "returned_at": returned_at,
-                "status": "returned",
-                "received_by_id": base.clerk_ids[k % len(base.clerk_ids)],
-                "token": new_token(),
-                "short_code": new_short_code(),
-                "token_expires_at": returned_at + timedelta(days=30),
-                "created_at": received,
-            }
-        )
     with app.app_context():
+        school = db.session.get_one(School, base.school_id)
+        procedures = [db.session.get_one(Procedure, pid) for pid in base.procedure_ids]
+        calendar = WorkCalendar(school.id)
+        for k in range(n):
+            row = dossier_fields(
+                school,
+                procedures[k % len(procedures)],
+                calendar,
+                student_name=f"Học sinh {prefix}{k}",
+                received_at=received,
+                received_by_id=base.clerk_ids[k % len(base.clerk_ids)],
+            )
+            row.update(
+                code=f"{prefix}{k:07d}",
+                returned_at=returned_at,
+                status=DossierStatus.RETURNED,
+                token=new_token(),
+                short_code=new_short_code(),
+                token_expires_at=returned_at + timedelta(days=30),
+                created_at=received,
+            )
+            rows.append(row)
         db.session.execute(insert(Dossier), rows)
         db.session.commit()
     return [r["token"] for r in rows]

@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from contextlib import closing
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
@@ -15,23 +15,24 @@ from sqlalchemy.orm import Session
 
 from survey_app import create_app, questions
 from survey_app.backup import pg_command
-from survey_app.dossiers.models import Dossier, IntakeChannel
+from survey_app.dossiers.intake import dossier_fields
+from survey_app.dossiers.models import Dossier
 from survey_app.extensions import db
 from survey_app.survey.models import Response, ResponseChannel
-from survey_app.timeutil import utcnow
 from tests.conftest import scratch_database
 
 BATCH = 5  # dossiers (each with its response) per writer transaction
 
 
 class Writer(threading.Thread):
-    """Inserts BATCH dossiers + responses per transaction, through its own engine."""
+    """Inserts BATCH dossiers + responses per transaction, through its own engine; each
+    dossier's columns are `fields` (the intake rule's, `dossier_fields`) and a fresh code."""
 
-    def __init__(self, url: str, school_id: int, procedure_id: int, start_count: int):
+    def __init__(self, url: str, fields: dict, start_count: int):
         super().__init__(daemon=True)
         options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
         self.engine = create_engine(url, **options)
-        self.school_id, self.procedure_id = school_id, procedure_id
+        self.fields = fields
         self.committed = [start_count]  # dossier count after each commit
         self.stop = threading.Event()
         self.error: BaseException | None = None
@@ -51,22 +52,12 @@ class Writer(threading.Thread):
             self.engine.dispose()
 
     def _add(self, session: Session) -> None:
-        today = date.today()
-        dossier = Dossier(
-            school_id=self.school_id,
-            procedure_id=self.procedure_id,
-            code=f"W-{uuid.uuid4().hex[:12]}",
-            student_name="Học sinh",
-            intake_channel=IntakeChannel.COUNTER,
-            received_at=utcnow(),
-            received_on=today,
-            due_date=today + timedelta(days=5),
-        )
+        dossier = Dossier(**self.fields, code=f"W-{uuid.uuid4().hex[:12]}")
         session.add(dossier)
         session.add(
             Response(
                 dossier=dossier,
-                school_id=self.school_id,
+                school_id=self.fields["school_id"],
                 channel=ResponseChannel.QR,
                 overall="satisfied",
                 questions_version=questions.VERSION,
@@ -104,7 +95,8 @@ def test_backup_during_writes_restores_consistent(app, make, runner, tmp_path):
     backend = db.engine.dialect.name
     path = str(tmp_path / "hai-long.backup")
 
-    writer = Writer(url, school.id, procedure.id, start_count=3)
+    fields = dossier_fields(school, procedure, student_name="Học sinh")
+    writer = Writer(url, fields, start_count=3)
     writer.start()
     try:
         writer.wait_for(5)

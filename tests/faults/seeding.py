@@ -48,13 +48,14 @@ def seed(url: str, tokens: int = 0, code: str = "FAULT", returned_at: datetime |
 
 
 def add_dossiers(school, n: int, returned_at: datetime | None = None) -> list[str]:
-    """`n` returned dossiers (naive-UTC `returned_at`, default yesterday); their tokens."""
+    """`n` returned dossiers (naive-UTC `returned_at`, default yesterday), received two days
+    before by the intake rule (`dossier_fields`); their tokens."""
     from sqlalchemy import select
 
+    from survey_app.dossiers.intake import dossier_fields
     from survey_app.dossiers.models import (
         Dossier,
         DossierStatus,
-        IntakeChannel,
         Procedure,
         new_short_code,
         new_token,
@@ -70,8 +71,6 @@ def add_dossiers(school, n: int, returned_at: datetime | None = None) -> list[st
     returned = returned_at or utcnow() - timedelta(days=1)
     received = returned - timedelta(days=2)
     calendar = WorkCalendar(school.id)
-    received_on = calendar.receipt_day(received)
-    due = calendar.add_working_days(received_on, procedure.working_days)
     start = db.session.scalar(select(db.func.count(Dossier.id)))
     codes: set[str] = set()
     rows = []
@@ -79,23 +78,18 @@ def add_dossiers(school, n: int, returned_at: datetime | None = None) -> list[st
         while (short := new_short_code()) in codes:
             pass
         codes.add(short)
-        rows.append(
-            Dossier(
-                school_id=school.id,
-                procedure_id=procedure.id,
-                code=f"F{school.id}-{start + i:07d}",
-                student_name="Học Sinh Thử",
-                intake_channel=IntakeChannel.COUNTER,
-                received_at=received,
-                received_on=received_on,
-                due_date=due,
-                returned_at=returned,
-                status=DossierStatus.RETURNED,
-                token=new_token(),
-                short_code=short,
-                token_expires_at=utcnow() + timedelta(days=30),
-            )
+        fields = dossier_fields(
+            school, procedure, calendar, student_name="Học Sinh Thử", received_at=received
         )
+        fields.update(
+            code=f"F{school.id}-{start + i:07d}",
+            returned_at=returned,
+            status=DossierStatus.RETURNED,
+            token=new_token(),
+            short_code=short,
+            token_expires_at=utcnow() + timedelta(days=30),
+        )
+        rows.append(Dossier(**fields))
     tokens = [d.token for d in rows]
     db.session.add_all(rows)
     db.session.commit()
@@ -114,7 +108,15 @@ def fill_month(url: str, code: str, year: int, month: int, n: int, seed_value: i
     from sqlalchemy import insert, select
 
     from survey_app import create_app, questions
-    from survey_app.dossiers.models import Dossier, Procedure, new_short_code, new_token
+    from survey_app.dossiers.intake import dossier_fields
+    from survey_app.dossiers.models import (
+        Dossier,
+        DossierStatus,
+        Procedure,
+        new_short_code,
+        new_token,
+    )
+    from survey_app.dossiers.workdays import WorkCalendar
     from survey_app.extensions import db
     from survey_app.schools import School
     from survey_app.survey.models import Answer, Response
@@ -125,8 +127,9 @@ def fill_month(url: str, code: str, year: int, month: int, n: int, seed_value: i
     with app.app_context():
         school = db.session.scalars(select(School).where(School.code == code)).one()
         procedures = list(
-            db.session.scalars(select(Procedure.id).where(Procedure.school_id == school.id))
+            db.session.scalars(select(Procedure).where(Procedure.school_id == school.id))
         )
+        calendar = WorkCalendar(school.id)
         days = [d for d in range(1, 29) if date(year, month, d).weekday() < 5]
         dossiers, plans = [], []
         for i in range(n):
@@ -135,26 +138,24 @@ def fill_month(url: str, code: str, year: int, month: int, n: int, seed_value: i
                 datetime(year, month, day.day, 7, 30) + timedelta(minutes=rng.randint(0, 500))
             )
             returned = received + timedelta(hours=rng.randint(1, 48))
-            dossiers.append(
-                {
-                    "school_id": school.id,
-                    "procedure_id": rng.choice(procedures),
-                    "code": f"M{year}{month:02d}-{i:06d}",
-                    "student_name": "Học Sinh Tháng",
-                    "student_class": f"{rng.randint(6, 9)}A{rng.randint(1, 5)}",
-                    "intake_channel": "counter",
-                    "return_channel": "counter",
-                    "received_at": received,
-                    "received_on": day,
-                    "due_date": day + timedelta(days=7),
-                    "returned_at": returned,
-                    "status": "returned",
-                    "token": new_token(),
-                    "short_code": new_short_code(),
-                    "token_expires_at": returned + timedelta(days=30),
-                    "created_at": utcnow(),
-                }
+            row = dossier_fields(  # the intake rule's days; the rest in bulk, here
+                school,
+                rng.choice(procedures),
+                calendar,
+                student_name="Học Sinh Tháng",
+                student_class=f"{rng.randint(6, 9)}A{rng.randint(1, 5)}",
+                received_at=received,
             )
+            row.update(
+                code=f"M{year}{month:02d}-{i:06d}",
+                returned_at=returned,
+                status=DossierStatus.RETURNED,
+                token=new_token(),
+                short_code=new_short_code(),
+                token_expires_at=returned + timedelta(days=30),
+                created_at=utcnow(),
+            )
+            dossiers.append(row)
             plans.append(returned + timedelta(minutes=rng.randint(5, 600)))
         ids = db.session.scalars(
             insert(Dossier).returning(Dossier.id, sort_by_parameter_order=True), dossiers

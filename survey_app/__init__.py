@@ -55,7 +55,10 @@ def load_config(app: Flask, config: str | dict | None) -> None:
         from survey_app.clientaddr import TrustedProxyFix, parse_networks
 
         trusted = parse_networks(app.config["TRUSTED_PROXIES"])
-        app.wsgi_app = TrustedProxyFix(app.wsgi_app, app.config["PROXY_FIX"], trusted)
+        # Wrapping wsgi_app is how Flask documents adding middleware; mypy sees a method.
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, app.config["PROXY_FIX"], trusted
+        )
 
 
 def init_extensions(app: Flask) -> None:

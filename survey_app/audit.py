@@ -8,11 +8,11 @@ from flask_login import current_user
 from sqlalchemy import ForeignKey, String, Text, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.extensions import db
+from survey_app.extensions import Model, db
 from survey_app.timeutil import utcnow
 
 
-class Audit(db.Model):
+class Audit(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

@@ -101,7 +101,9 @@ def reference_signature(revision: str | None) -> dict[tuple[str, str], tuple]:
                 f"CREATE TABLE {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL, "
                 f"CONSTRAINT {VERSION_TABLE}_pkc PRIMARY KEY (version_num))"
             )
-            signature = sqlite_signature(conn.connection.driver_connection)
+            raw = conn.connection.driver_connection
+            assert raw is not None  # an open connection has its DB-API connection
+            signature = sqlite_signature(raw)
         engine.dispose()
         if revision is None:
             signature.pop(("table", VERSION_TABLE))

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.extensions import db
+from survey_app.extensions import Model, db
 from survey_app.timeutil import local_today
 
 DEFAULTS: dict[str, Any] = {
@@ -54,7 +54,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class Rule(db.Model):
+class Rule(Model):
     __table_args__ = (UniqueConstraint("school_id", "key", "effective_from"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

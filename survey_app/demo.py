@@ -252,7 +252,7 @@ def generate(
     cases = 0
     for rid, row, (details, _reasons) in zip(response_ids, responses, answer_sets, strict=True):
         if questions.needs_follow_up(row["overall"], details):
-            response = db.session.get(Response, rid)
+            response = db.session.get_one(Response, rid)
             case = route_response(response, details, now=response.submitted_at)
             if case is not None:
                 _follow_up(case, rng, now)
@@ -409,6 +409,7 @@ def _provenance(dossier_id, returned_at, channel, submitted_at, now) -> dict:
         return dict(provenance.NONE)
     rng = random.Random(dossier_id)  # its own draws: the demo's other figures stay the same
     minutes = provenance.minutes_between(returned_at, submitted_at)
+    assert minutes is not None  # an answered dossier was returned
     fresh = now - submitted_at < timedelta(days=provenance.DEVICE_KEY_DAYS)
     return {
         "from_desk_network": minutes < 15 and rng.random() < 0.5,

@@ -8,6 +8,7 @@ any enum portably.
 """
 
 import enum
+from typing import Any
 
 from sqlalchemy import Enum
 
@@ -15,7 +16,9 @@ from sqlalchemy import Enum
 class LabelledEnum(enum.StrEnum):
     """A StrEnum whose members are declared as (value, lazy label)."""
 
-    def __new__(cls, value: str, label=None):
+    _label: object  # the lazy label (a msgid): set on each member by __new__
+
+    def __new__(cls, value: str, label: object = None):
         member = str.__new__(cls, value)
         member._value_ = value
         member._label = value if label is None else label
@@ -26,8 +29,9 @@ class LabelledEnum(enum.StrEnum):
         return str(self._label)
 
     @classmethod
-    def choices(cls) -> list[tuple[str, object]]:
-        """(value, lazy label) pairs for a SelectField, in declaration order."""
+    def choices(cls) -> list[tuple[str, Any]]:
+        """(value, lazy label) pairs for a SelectField, in declaration order (Any: a lazy
+        string, which Flask-Babel types no more than the rest)."""
         return [(m.value, m._label) for m in cls]
 
     @classmethod

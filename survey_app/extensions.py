@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised in create_app()."""
 
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
 import click
 from flask import current_app, has_request_context, request
 from flask_babel import Babel
@@ -7,7 +9,7 @@ from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import CursorResult, MetaData, Result, Table
 from sqlalchemy.orm import DeclarativeBase
 
 from survey_app.clientaddr import client_key
@@ -24,6 +26,8 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:  # every model maps a Table (none a join or a select): insert() takes it
+        __table__: ClassVar[Table]
 
 
 class Migrate:
@@ -67,6 +71,13 @@ def _migrate_commands(app) -> click.Command:
 
 
 db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    # The models' base class. mypy takes no attribute of an object (db.Model) as a base:
+    # to it the models derive from Base, which db.Model is built on (Flask-SQLAlchemy adds
+    # the table name from the class name and the query property).
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -75,9 +86,15 @@ babel = Babel()
 limiter = Limiter(key_func=client_key, default_limits=[], strategy="moving-window")
 
 
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE run through the session matched: Session.execute() is
+    typed as returning a Result, and theirs is a CursorResult, which has the count."""
+    return cast(CursorResult[Any], result).rowcount
+
+
 def select_locale() -> str:
     """Vietnamese first: ?lang=, then the lang cookie, never the browser's guess."""
     if not has_request_context():
         return "vi"  # CLI commands, mail threads: the school's language
-    lang = request.args.get("lang") or request.cookies.get("lang")
+    lang = request.args.get("lang") or request.cookies.get("lang", "")
     return lang if lang in current_app.config["LANGUAGES"] else "vi"

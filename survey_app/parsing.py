@@ -16,6 +16,7 @@ the command line) and never an overflow deep inside a query.
 
 import re
 from datetime import date, datetime
+from typing import TypeVar
 
 import click
 from flask_babel import lazy_gettext as _l
@@ -52,7 +53,10 @@ def check_year(year: int) -> int:
     return year
 
 
-def check_day(value: date) -> date:
+Day = TypeVar("Day", bound=date)  # a date or a datetime
+
+
+def check_day(value: Day) -> Day:
     """A date or datetime already parsed elsewhere (a form field): its year in range."""
     check_year(value.year)
     return value

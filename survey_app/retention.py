@@ -116,9 +116,9 @@ def _count_updates(statements) -> int:
     total = 0
     for statement in statements:
         table = statement.table
-        total += db.session.scalar(
+        total += db.session.execute(
             select(func.count()).select_from(table).where(statement.whereclause)
-        )
+        ).scalar_one()
     return total
 
 

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from survey_app.extensions import db
+from survey_app.extensions import Model
 from survey_app.timeutil import utcnow
 
 if TYPE_CHECKING:
     from survey_app.auth.models import User
 
 
-class School(db.Model):
+class School(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200))

@@ -9,7 +9,10 @@ from sqlalchemy.sql.functions import FunctionElement
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # Viet Nam keeps UTC+7 all year (no daylight saving since 1975).
-_OFFSET_HOURS = int(LOCAL_TZ.utcoffset(datetime(2000, 1, 1)).total_seconds() // 3600)
+_offset = LOCAL_TZ.utcoffset(datetime(2000, 1, 1))
+assert _offset is not None  # a ZoneInfo gives every datetime an offset
+LOCAL_OFFSET: timedelta = _offset
+_OFFSET_HOURS = int(LOCAL_OFFSET.total_seconds() // 3600)
 
 
 def utcnow() -> datetime:

@@ -45,6 +45,7 @@ def _shown_once(user: User, password: str, created: bool):
 
 
 def _create_account(form: StaffForm, role: Role, school: School):
+    assert form.username.data is not None and form.full_name.data is not None  # validated
     password = accounts.temporary_password()
     user = accounts.create_user(
         form.username.data,
@@ -151,7 +152,7 @@ def _schools_page(school_form: SchoolForm, principal_form: PrincipalForm, status
     principals = db.session.scalars(
         select(User).where(User.role == Role.PRINCIPAL).order_by(User.full_name)
     ).all()
-    by_school: dict[int, list[User]] = {}
+    by_school: dict[int | None, list[User]] = {}
     for user in principals:
         by_school.setdefault(user.school_id, []).append(user)
     _school_choices(principal_form, schools)

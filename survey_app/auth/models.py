@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.enums import LabelledEnum, enum_column
-from survey_app.extensions import db
+from survey_app.extensions import Model
 from survey_app.schools import School
 from survey_app.timeutil import utcnow
 
@@ -19,7 +19,7 @@ class Role(LabelledEnum):
     OFFICE = "office", _l("Cơ quan quản lý")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "app_user"
     __table_args__ = (
         CheckConstraint("role = 'office' OR school_id IS NOT NULL", name="school_staff"),

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.auth.models import User
 from survey_app.enums import LabelledEnum, enum_column
-from survey_app.extensions import db
+from survey_app.extensions import Model
 from survey_app.survey.models import Response
 from survey_app.timeutil import utcnow
 
@@ -37,7 +37,7 @@ class EventKind(LabelledEnum):
     PARENT = "parent", _l("Đánh giá cách giải quyết")  # the parent's answer when the loop is closed
 
 
-class Case(db.Model):
+class Case(Model):
     __tablename__ = "follow_up_case"
     __table_args__ = (
         Index("ix_case_school_status", "school_id", "status"),
@@ -76,7 +76,7 @@ class Case(db.Model):
     )
 
 
-class CaseEvent(db.Model):
+class CaseEvent(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("follow_up_case.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)

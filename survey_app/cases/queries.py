@@ -1,8 +1,10 @@
 """Case queries: the inbox filters and the counts (SQL aggregates, never Python loops)."""
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select, true
+from sqlalchemy import ColumnExpressionArgument, Row, Select, and_, case, func, select, true
 from sqlalchemy.orm import joinedload
 
 from survey_app import questions
@@ -54,7 +56,7 @@ def case_counts(school_id: int, today: date) -> dict[str, int]:
     return {key: int(value) for key, value in row._mapping.items()}
 
 
-def counts_by_school(today: date, school_id: int | None = None) -> list:
+def counts_by_school(today: date, school_id: int | None = None) -> Sequence[Row[Any]]:
     """Per-school counts (office: every school; principal: theirs). No personal data."""
     query = (
         select(School.id, School.code, School.name, *count_columns(today))
@@ -69,6 +71,7 @@ def counts_by_school(today: date, school_id: int | None = None) -> list:
 
 def inbox_query(school_id: int, name: str, today: date) -> Select:
     """The cases of one tab, with what a row shows loaded up front (no N+1)."""
+    order: tuple[ColumnExpressionArgument[Any], ...]
     if name == "resolved":
         order = (Case.resolved_at.desc(), Case.id.desc())
     else:  # cases still to work first, the serious ones on top, then by deadline

@@ -135,6 +135,7 @@ def set_status(case_id: int):
     if not form.validate():
         return render_case(case, status_form=form, status=400)
     action = form.action.data
+    assert action is not None  # validated: one of start, close, reopen
     if not allowed(case, action):
         return _refused(case)
     event = change_status(case, action, current_user.id, form.text.data or "")

@@ -119,6 +119,7 @@ def _check_row(line: int, record: dict, procedures: dict, now: datetime) -> Row 
                 fail("returned_at", _("ở tương lai"))
     if errors:
         return errors
+    assert procedure is not None and received is not None  # else an error was recorded
     return Row(
         line=line,
         procedure=procedure,

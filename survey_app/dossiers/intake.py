@@ -219,6 +219,11 @@ class Backdate:
         setattr(row, f"{prefix}backdate_note", self.note)
 
 
+def _backdated(entry: Backdate | None) -> dict[str, Any]:
+    """The audit detail of a time entered after the fact: its reason (nothing otherwise)."""
+    return {"backdated": entry.reason} if entry else {}
+
+
 def backdate(
     typed: list[datetime | None],
     now: datetime,
@@ -301,7 +306,7 @@ def return_dossier(
         on_time=not dossier.is_late,
         channel=dossier.return_channel.value,
         returned_at=returned_utc.isoformat(timespec="seconds"),
-        **({"backdated": late_entry.reason} if late_entry else {}),
+        **_backdated(late_entry),
     )
     return dossier
 
@@ -415,7 +420,7 @@ def issue_apology(
         code=dossier.code,
         new_due_date=new_due_date.isoformat(),
         in_time=apology_in_time(dossier),
-        **({"backdated": late_entry.reason} if late_entry else {}),
+        **_backdated(late_entry),
     )
     return apology
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from survey_app.auth.models import User
 from survey_app.dossiers.search import search_text_of
 from survey_app.enums import LabelledEnum, enum_column
-from survey_app.extensions import db
+from survey_app.extensions import Model
 from survey_app.schools import School
 from survey_app.timeutil import sql_local_date, to_local, utcnow
 
@@ -107,7 +107,7 @@ class DayKind(LabelledEnum):
     WORK = "work", _l("Ngày làm việc bù")  # a make-up working day (usually a Saturday)
 
 
-class Procedure(db.Model):
+class Procedure(Model):
     __table_args__ = (
         UniqueConstraint("school_id", "code"),
         CheckConstraint("working_days >= 0", name="working_days"),
@@ -126,7 +126,7 @@ class Procedure(db.Model):
     school: Mapped[School] = relationship()
 
 
-class Dossier(db.Model):
+class Dossier(Model):
     __table_args__ = (
         UniqueConstraint("school_id", "code"),
         # the id as well (PostgreSQL): reports.queries reads the id range of a period's
@@ -265,7 +265,8 @@ class Dossier(db.Model):
     @hybrid_property
     def is_late(self) -> bool | None:
         """Resolved on a day after the due date; None (SQL NULL) while not resolved."""
-        return self.resolved_on > self.due_date if self.resolved_at is not None else None
+        resolved_on = self.resolved_on  # None exactly when resolved_at is
+        return resolved_on > self.due_date if resolved_on is not None else None
 
     @is_late.inplace.expression
     @classmethod
@@ -297,7 +298,7 @@ def _fill_search_text(_mapper, _connection, dossier: Dossier) -> None:
     dossier.search_text = search_text_of(dossier)
 
 
-class Apology(db.Model):
+class Apology(Model):
     """The written apology for a late dossier, with the new appointment date."""
 
     __table_args__ = (
@@ -350,7 +351,7 @@ class NoticeKind(LabelledEnum):
     REFUSAL = "refusal", _l("Phiếu từ chối tiếp nhận, giải quyết hồ sơ")
 
 
-class Notice(db.Model):
+class Notice(Model):
     """A one-stop form given to the parent about a dossier: a supplement request (the
     processing time counts again from the complete dossier) or a refusal (closes it)."""
 
@@ -379,7 +380,7 @@ class Notice(db.Model):
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
 
 
-class CalendarDay(db.Model):
+class CalendarDay(Model):
     """A day that differs from the default calendar (weekends + public holidays).
 
     school_id NULL: set by the oversight office for all its schools.

@@ -176,7 +176,7 @@ def apology_letter(code):
 
 def _control_steps(dossier: Dossier) -> list[dict]:
     """The dossier's hand-overs in time order, for the control sheet."""
-    who = {
+    who: dict[int | None, str] = {
         u.id: u.full_name or u.username
         for u in db.session.scalars(select(User).where(User.school_id == dossier.school_id))
     }
@@ -202,6 +202,7 @@ def _control_steps(dossier: Dossier) -> list[dict]:
                 }
             )
             if n.completed_at:
+                assert n.due_date_after is not None  # completing a supplement sets it
                 steps.append(
                     {
                         "what": _("Nhận đủ hồ sơ bổ sung"),

@@ -115,7 +115,12 @@ def _device_of_enrolment(code: str) -> KioskDevice | None:
     device = db.session.scalars(
         select(KioskDevice).where(KioskDevice.enrol_hash == digest(code))
     ).first()
-    if device is None or device.revoked_at is not None or device.enrol_expires_at < utcnow():
+    if (
+        device is None
+        or device.revoked_at is not None
+        or device.enrol_expires_at is None  # set with enrol_hash: never so here
+        or device.enrol_expires_at < utcnow()
+    ):
         return None
     return device
 

@@ -6,12 +6,12 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.auth.models import User
-from survey_app.extensions import db
+from survey_app.extensions import Model
 from survey_app.schools import School
 from survey_app.timeutil import utcnow
 
 
-class KioskDevice(db.Model):
+class KioskDevice(Model):
     """Its credential is a random secret held in the tablet's cookie; only its SHA-256 is
     stored (a 256-bit secret needs no slow hash). The one-time enrolment code that hands
     the secret to the tablet is stored the same way and cleared when used."""

@@ -69,6 +69,7 @@ def start():
 @kiosk_required
 def survey(short_code: str):
     device = device_of_cookie()
+    assert device is not None  # kiosk_required let only an enrolled device in
     dossier = _dossier_of(device.school_id, short_code)
     if dossier is None:
         return lookup.refuse("kiosk", short_code, lambda: _message(_not_found(), 404))
@@ -82,7 +83,9 @@ def survey(short_code: str):
         if form.validate():
             stored = store_response(dossier, form, CHANNEL, operator, kiosk_device_id=device.id)
             if stored is None:  # the race lost: another channel answered first
-                return _message(refusal(dossier, CHANNEL, operator).message, 409)
+                refused = refusal(dossier, CHANNEL, operator)
+                assert refused is not None  # the dossier is answered now
+                return _message(refused.message, 409)
             return redirect(url_for("kiosk.done"), code=303)
         status = 400
     return render_template(

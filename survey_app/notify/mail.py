@@ -17,7 +17,7 @@ from email.utils import formatdate, make_msgid
 from flask import current_app
 from sqlalchemy import insert, select, update
 
-from survey_app.extensions import db
+from survey_app.extensions import db, rowcount
 from survey_app.notify.models import Outbox
 from survey_app.timeutil import utcnow
 
@@ -113,7 +113,7 @@ def _claim(outbox_id: int, horizon: datetime):
         .values(next_attempt_at=utcnow() + CLAIM)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         db.session.rollback()
         return None
     row = db.session.execute(
@@ -191,7 +191,8 @@ def send_soon() -> threading.Thread | None:
     (so a burst of answers does not start a burst of SMTP connections).
     """
     try:
-        app = current_app._get_current_object()
+        # Flask types current_app as the app itself, not the proxy it is.
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
         state = app.extensions.setdefault(
             "outbox_sender", {"lock": threading.Lock(), "running": False, "again": False}
         )

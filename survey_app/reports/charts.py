@@ -29,6 +29,7 @@ from survey_app.survey.models import Overall
 from survey_app.timeutil import local_today
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 
@@ -98,7 +99,7 @@ def render(fig: "Figure", fmt: str) -> bytes:
     return buf.getvalue()
 
 
-def _new(width: float = 7.0, height: float = 3.2) -> tuple["Figure", object]:
+def _new(width: float = 7.0, height: float = 3.2) -> tuple["Figure", "Axes"]:
     from matplotlib.figure import Figure
     from matplotlib.layout_engine import TightLayoutEngine
 

@@ -24,7 +24,7 @@ from survey_app.reports.stats import DASH, pct
 from survey_app.reports.summary_tables import NUM, PCT, Report, Table, build
 
 if TYPE_CHECKING:
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell import Cell
 
 SUMMARY_ONLY = {
     "summary",
@@ -111,7 +111,7 @@ def _heading(report: Report) -> str:
     return f"{name} – {report.period.label()}"
 
 
-def _xlsx_cell(ws, value, fmt: str, bold: bool = False) -> "WriteOnlyCell":
+def _xlsx_cell(ws, value, fmt: str, bold: bool = False) -> "Cell":
     from openpyxl.cell import WriteOnlyCell  # loaded by write_xlsx: a dictionary look-up
 
     if value is None:
@@ -162,7 +162,7 @@ def _shown_width(value, fmt: str) -> int:
 
 def _widths(table: Table, first_width: int | None = None) -> list[float]:
     formats = table.formats or [""] * len(table.headers)
-    widths = []
+    widths: list[float] = []
     for i, header in enumerate(table.headers):
         fmt = formats[i] if i < len(formats) else ""
         longest = max(

@@ -147,7 +147,9 @@ def compute(
 
 def targets(school_id: int | None, period: Period) -> dict[str, float]:
     """The targets in force on the period's last day."""
-    return {i.key: get_rule(i.target_key, school_id, period.last_day) for i in TARGETED}
+    return {
+        i.key: get_rule(i.target_key, school_id, period.last_day) for i in TARGETED if i.target_key
+    }
 
 
 @dataclass
@@ -168,8 +170,10 @@ def headline(
     for i in INDICATORS:
         rate = figures.rate(i.key)
         target = target_values.get(i.key)
-        judged = target is not None and not running
-        met = meets(rate.value, target, i.op) if judged else None
+        met = None
+        if target is not None and not running:
+            assert i.op is not None  # an indicator with a target says how to compare with it
+            met = meets(rate.value, target, i.op)
         rows.append(IndicatorRow(i, rate, target, met, running and target is not None))
     return rows
 
@@ -232,10 +236,10 @@ def _labels(group: str, keys: list) -> dict:
                 User.id.in_([k for k in keys if k is not None])
             )
         )
-        return {None: str(_l("(không ghi nhận)")), **dict(rows.all())}
+        return {None: str(_l("(không ghi nhận)")), **dict(rows.tuples().all())}
     else:
         raise ValueError(group)
-    return dict(rows.all())
+    return dict(rows.tuples().all())
 
 
 @dataclass
@@ -269,9 +273,11 @@ def filed_differences(filed_json: str, current: Figures) -> list[Difference]:
             )
         )
     for key, label in COUNTS:
-        then, now = filed["counts"].get(key, 0), current.count(key)
+        filed_n, now_n = filed["counts"].get(key, 0), current.count(key)
         out.append(
-            Difference(label, str(then), str(now), f"{now - then:+d}" if now != then else "")
+            Difference(
+                label, str(filed_n), str(now_n), f"{now_n - filed_n:+d}" if now_n != filed_n else ""
+            )
         )
     return out
 
@@ -279,7 +285,10 @@ def filed_differences(filed_json: str, current: Figures) -> list[Difference]:
 def next_report_due(school_id: int | None, today: date) -> tuple[date, Period] | None:
     """The next periodic report due on or after `today` (its due date, and the report)."""
     report = next_plan_report(school_id, today)
-    return (report.due, report) if report else None
+    if report is None:
+        return None
+    assert report.due is not None  # a plan report always has its due date
+    return report.due, report
 
 
 @dataclass

@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.extensions import db
+from survey_app.extensions import Model
 from survey_app.timeutil import utcnow
 
 
-class FiledReport(db.Model):
+class FiledReport(Model):
     __table_args__ = (UniqueConstraint("school_id", "period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

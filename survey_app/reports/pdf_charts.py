@@ -8,6 +8,8 @@ colours are the ones charts.py gives the web's and the DOCX's matplotlib charts.
 """
 
 import math
+from collections.abc import Callable
+from typing import Literal
 
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, PolyLine, Rect, String
 from reportlab.lib.colors import HexColor, white
@@ -20,6 +22,9 @@ WIDTH, HEIGHT = 504.0, 230.0  # 7 × 3.2 in, as the matplotlib charts
 PAD = 4.0  # points between the outermost text and the drawing's edge
 TICK, TICK_FONT, VALUE_FONT, AXIS_FONT = 3.5, 8.0, 9.0, 10.0
 AXIS, GRID, TEXT = HexColor("#000000"), HexColor("#b3b3b3"), HexColor("#000000")
+# types-reportlab 5.0 declares Rect's **kw without Unpack (each keyword would have to be the
+# whole keyword dict), so rectangles are built through this alias, which mypy takes as is.
+_Rect: Callable[..., Rect] = Rect
 
 
 def _width(text: str, size: float) -> float:
@@ -40,7 +45,14 @@ def _height(text: str, size: float) -> float:
     return ascent - descent + (_lines(text) - 1) * _leading(size)
 
 
-def _text(x: float, y: float, text: str, size: float, anchor: str = "middle", angle: float = 0):
+def _text(
+    x: float,
+    y: float,
+    text: str,
+    size: float,
+    anchor: Literal["start", "middle", "end"] = "middle",
+    angle: float = 0,
+):
     """`text` (several lines when it holds "\\n") with its first line's top at y."""
     ascent, _descent = getAscentDescent(FONT, size)
     group = Group()
@@ -189,10 +201,9 @@ def trend(data) -> Drawing:
 
 def _marker(x: float, y: float, kind: str, colour: str, hollow: bool = False):
     fill = white if hollow else HexColor(colour)
-    style = {"fillColor": fill, "strokeColor": HexColor(colour), "strokeWidth": 1}
     if kind == "o":
-        return Circle(x, y, 3.2, **style)
-    return Rect(x - 3, y - 3, 6, 6, **style)
+        return Circle(x, y, 3.2, fillColor=fill, strokeColor=HexColor(colour), strokeWidth=1)
+    return _Rect(x - 3, y - 3, 6, 6, fillColor=fill, strokeColor=HexColor(colour), strokeWidth=1)
 
 
 def _series(d, xs, values, running, plot, low, high, colour, marker) -> None:
@@ -213,10 +224,12 @@ def _series(d, xs, values, running, plot, low, high, colour, marker) -> None:
             continue
         before = max((j for j in range(i) if not running[j] and ys[j] is not None), default=None)
         if before is not None:
+            y_before = ys[before]
+            assert y_before is not None  # picked among the months with a figure
             d.add(
                 Line(
                     xs[before],
-                    ys[before],
+                    y_before,
                     xs[i],
                     y,
                     strokeColor=HexColor(colour),
@@ -238,7 +251,7 @@ def _legend(d, x: float, y: float, entries) -> None:
     width = sum(widths) + 12 + 6
     height = rows * line_h + 6
     d.add(
-        Rect(
+        _Rect(
             x,
             y,
             width,
@@ -292,7 +305,7 @@ def _bars(labels, values, colours, ylabel) -> Drawing:
         y = plot.y(value, 0, high)
         if value:
             d.add(
-                Rect(
+                _Rect(
                     middle - width / 2,
                     plot.y0,
                     width,
@@ -348,7 +361,7 @@ def negatives(data) -> Drawing:
         x = plot.x(value, 0, high)
         if value:
             d.add(
-                Rect(
+                _Rect(
                     plot.x0,
                     middle - thick / 2,
                     x - plot.x0,

@@ -219,7 +219,7 @@ def next_plan_report(school_id: int | None, today: date) -> Period | None:
         p
         for year in (today.year - 1, today.year, today.year + 1, today.year + 2)
         for p in plan_reports(year, school_id)
-        if p.due >= today
+        if p.due is not None and p.due >= today  # a plan report always has its due date
     ]
     return min(coming, key=lambda p: (p.due, p.end), default=None)
 

@@ -10,8 +10,12 @@ all schools when `school_id` is None) and a Period of local dates.
 
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
+from typing import Any, cast
 
 from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    ColumnExpressionArgument,
     Integer,
     and_,
     func,
@@ -60,6 +64,12 @@ def _n(condition):
     SUM(CASE ...), which the intake's nineteen figures over a month's dossiers feel.
     """
     return func.count().filter(condition)
+
+
+def _is_late() -> ColumnElement[bool]:
+    """Dossier.is_late in SQL, for and_() and or_(): typed bool | None after its Python side
+    (NULL while not resolved), which they are not typed to take; SQL takes it (not true)."""
+    return cast(ColumnElement[bool], Dossier.is_late)
 
 
 @dataclass
@@ -224,7 +234,7 @@ def intake(school_id: int | None, period: Period, group: str | None = None) -> d
     ids = _received_ids(school_id, a, b)
     # One join to the response (at most one per dossier): both engines read it through
     # the unique index on dossier_id, PostgreSQL as one range of it (see _received_ids).
-    empty = literal_column("''")
+    empty: ColumnClause[str] = literal_column("''")
     has_comment = func.coalesce(func.trim(r.comment), empty) != empty
     sat = r.overall.in_(SATISFIED)
     columns = {
@@ -253,8 +263,8 @@ def intake(school_id: int | None, period: Period, group: str | None = None) -> d
     # it was read is left out of both sides, as if the report ran a moment earlier. (Not
     # to its start as well: taking the two ranges as independent, the planner would expect
     # a few thousand dossiers and give up the parallel plan.)
-    in_ids = (lambda col: col.between(*ids)) if ids else (lambda col: True)
-    entered = (d.id <= ids[1]) if ids else True
+    in_ids = (lambda col: col.between(*ids)) if ids else (lambda col: true())
+    entered = (d.id <= ids[1]) if ids else true()
     base = (
         select()
         .select_from(d)
@@ -273,9 +283,9 @@ def returns(school_id: int | None, period: Period, group: str | None = None) -> 
         "early": _n(resolved_on < d.due_date),
         "on_time": _n(resolved_on == d.due_date),
         "late": _n(d.is_late),
-        "late_apologised": _n(and_(d.is_late, Apology.in_time)),
-        "apologised": _n(and_(d.is_late, Apology.id.is_not(None))),
-        "apology_backdated": _n(and_(d.is_late, Apology.entered_at.is_not(None))),
+        "late_apologised": _n(and_(_is_late(), Apology.in_time)),
+        "apologised": _n(and_(_is_late(), Apology.id.is_not(None))),
+        "apology_backdated": _n(and_(_is_late(), Apology.entered_at.is_not(None))),
         "backdated": _n(d.return_entered_at.is_not(None)),
         "ready_recorded": _n(d.ready_at.is_not(None)),
     }
@@ -408,7 +418,7 @@ def flow(
         ),
     }
     stmt = select().select_from(rows)
-    group_key = rows.c.k if group is not None else None
+    group_key: ColumnExpressionArgument[Any] | None = rows.c.k if group is not None else None
     if group == "procedure":
         stmt = stmt.join(Procedure, Procedure.id == rows.c.k)
         group_key = Procedure.code
@@ -567,10 +577,10 @@ def provenance(school_id: int | None, period: Period, group: str | None = None) 
     )
     if keys:
         stmt = stmt.group_by(*keys)
-    out = {}
+    out: dict[Any, Provenance] = {}
     for row in db.session.execute(stmt).mappings():
-        key = tuple(row[f"k{i}"] for i in range(len(keys)))
-        key = None if not keys else key[0] if len(keys) == 1 else key
+        parts = tuple(row[f"k{i}"] for i in range(len(keys)))
+        key = None if not keys else parts[0] if len(keys) == 1 else parts
         out[key] = Provenance(**{f.name: row[f.name] for f in fields(Provenance)})
     if not keys:
         out.setdefault(None, Provenance())
@@ -603,7 +613,7 @@ def national(school_id: int | None, period: Period, today: date | None = None) -
     a, b = period.bounds_utc
     d, r = Dossier, Response
     overdue = or_(
-        d.is_late,  # resolved (result ready, else returned) after the due date
+        _is_late(),  # resolved (result ready, else returned) after the due date
         and_(
             d.resolved_at.is_(None),
             d.status == DossierStatus.RECEIVED,
@@ -659,9 +669,9 @@ def todo(school_id: int | None, today: date) -> Todo:
             ).label("slips_today"),
         ).where(_scope(d.school_id, school_id))
     ).one()
-    overdue_cases = db.session.scalar(
+    overdue_cases = db.session.execute(
         select(func.count())
         .select_from(Case)
         .where(_scope(Case.school_id, school_id), case_queries.overdue_clause(today))
-    )
+    ).scalar_one()
     return Todo(overdue_cases=overdue_cases, **dossiers._mapping)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NoReturn
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DecimalField, SelectField, StringField, TextAreaField
@@ -32,7 +32,7 @@ class Kind:
     show: Callable[[Any], str] = str  # stored value -> text in the history
 
 
-def _refuse(message) -> None:
+def _refuse(message) -> NoReturn:
     raise ValueError(str(message))
 
 

@@ -5,15 +5,12 @@ Datetimes are stored as naive UTC. Asia/Ho_Chi_Minh has kept a fixed UTC+7 offse
 engines; the offset is read from the zone, not written here.
 """
 
-from datetime import datetime
-
 from sqlalchemy import Float, cast, func, select
 
 from survey_app.extensions import db
-from survey_app.timeutil import LOCAL_TZ, sql_local_date
+from survey_app.timeutil import LOCAL_OFFSET, sql_local_date
 
-OFFSET = LOCAL_TZ.utcoffset(datetime(2020, 1, 1))
-_HOURS = f"+{int(OFFSET.total_seconds() // 3600)} hours"
+_HOURS = f"+{int(LOCAL_OFFSET.total_seconds() // 3600)} hours"
 
 
 def dialect() -> str:
@@ -28,7 +25,7 @@ def local_date(column):
 def local_month(column):
     """ "YYYY-MM" of the local date of a naive-UTC datetime column."""
     if dialect() == "postgresql":
-        return func.to_char(column + OFFSET, "YYYY-MM")
+        return func.to_char(column + LOCAL_OFFSET, "YYYY-MM")
     return func.strftime("%Y-%m", column, _HOURS)
 
 
@@ -69,4 +66,4 @@ def median(value, table, *where) -> float | None:
         .offset((n - 1) // 2)
         .subquery()
     )
-    return float(db.session.scalar(select(func.avg(middle.c.v))))
+    return float(db.session.execute(select(func.avg(middle.c.v))).scalar_one())

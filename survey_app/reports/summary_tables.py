@@ -300,6 +300,7 @@ def build(
         tables.append(breakdown_table(by_school, "school"))
     elif personal:
         tables.append(breakdown_table(F.breakdown(school_id, period, "clerk"), "clerk"))
+        assert school_id is not None  # no by_school: one school's report
         tables.append(provenance_clerk_table(school_id, period))
     filed = None
     if school is not None and period.filable:

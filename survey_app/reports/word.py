@@ -215,7 +215,7 @@ def _chart(doc, report: Report, name: str, caption: str) -> None:
 def _sections(report: Report) -> list[tuple[str, list]]:
     """(heading, [Table | ("chart", name, caption) | str]) in the PDF's order."""
     t = {table.name: table for table in report.tables}
-    out = [(_("Tình hình chung"), _narrative(report))]
+    out: list[tuple[str, list]] = [(_("Tình hình chung"), _narrative(report))]
     if "filed" in t:
         out.append((t["filed"].title, [t["filed"]]))
     out.append((t["summary"].title, [_summary(t["summary"])]))

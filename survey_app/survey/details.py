@@ -94,7 +94,7 @@ def store_details(dossier: Dossier, answer: StepOne, form: BaseSurveyForm | None
     reasons = form.reasons_data() if form else []
     comment = form.value("comment") if form else None
     phone = form.value("phone") if form else None
-    called_back = bool(phone and form.value("consent"))
+    called_back = bool(form and phone and form.value("consent"))
     # Reads first (due date, principals, the mail's text), then the writes.
     new_case = update_plan = None
     if answer.case_id is None:

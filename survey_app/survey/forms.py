@@ -241,7 +241,8 @@ def late_reason_length(form, field) -> None:
         raise ValidationError(_l("Lý do tối đa %(max)s ký tự.", max=LATE_REASON_MAX))
 
 
-class PaperEntryForm(StaffSurveyForm):
+# A class built at run time (make_survey_form) is no base class to mypy: it sees Any.
+class PaperEntryForm(StaffSurveyForm):  # type: ignore[misc,valid-type]
     """A paper form typed in by staff: after the link expired it needs a reason (the view
     asks survey.refusal whether one is needed; it is stored and counted apart)."""
 

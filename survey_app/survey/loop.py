@@ -18,7 +18,7 @@ from survey_app.cases.models import Case, CaseStatus, EventKind
 from survey_app.cases.queries import DONE
 from survey_app.cases.routing import case_due_date
 from survey_app.dossiers.models import Dossier
-from survey_app.extensions import csrf, db
+from survey_app.extensions import csrf, db, rowcount
 from survey_app.notify.mail import enqueue_mail, public_url, send_soon
 from survey_app.survey import bp, lookup
 from survey_app.survey.forms import LoopForm
@@ -71,7 +71,8 @@ def loop(token: str):
     """GET: the thank-you once answered; POST: the parent's answer."""
     dossier = lookup.dossier_for_token(token)
     case = dossier_case(dossier) if dossier else None
-    if case is None:  # counts with the survey's failed lookups, against enumeration
+    # Counts with the survey's failed lookups, against enumeration.
+    if dossier is None or case is None:
         return lookup.refuse("token", token, lambda: abort(404))
     if request.method == "GET":
         if case.parent_answered_at is None:
@@ -115,7 +116,7 @@ def record_answer(case: Case, satisfied: bool, comment: str | None) -> bool:
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if done.rowcount != 1:
+    if rowcount(done) != 1:
         return False
     db.session.refresh(case)
     statuses = {} if satisfied else {"from_status": before.value, "to_status": "open"}

@@ -10,7 +10,7 @@ from survey_app import questions
 from survey_app.auth.models import User
 from survey_app.dossiers.models import Dossier
 from survey_app.enums import LabelledEnum, enum_column
-from survey_app.extensions import db
+from survey_app.extensions import Model
 from survey_app.timeutil import utcnow
 
 
@@ -32,7 +32,7 @@ class Overall(LabelledEnum):
     DISSATISFIED = "dissatisfied", dict(questions.LEVELS)["dissatisfied"]
 
 
-class Response(db.Model):
+class Response(Model):
     __table_args__ = (
         Index("ix_response_school_submitted", "school_id", "submitted_at"),
         # reports.queries.aspects joins a month's dossiers to their responses' ids and on
@@ -88,7 +88,7 @@ class Response(db.Model):
     )
 
 
-class Answer(db.Model):
+class Answer(Model):
     """One answer to a detail question, or one ticked reason (question_code 'reasons')."""
 
     __table_args__ = (UniqueConstraint("response_id", "question_code", "value"),)

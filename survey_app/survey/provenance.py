@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 from survey_app.audit import audit
 from survey_app.dated_rules import get_rule
 from survey_app.dossiers.models import Dossier
-from survey_app.extensions import db
+from survey_app.extensions import db, rowcount
 from survey_app.survey.models import SELF_SERVICE, Response, ResponseChannel
 from survey_app.timeutil import day_start_utc, local_today, to_local
 
@@ -143,12 +143,14 @@ def forget_devices(today: date | None = None) -> int:
         .values(device_day_answers=day_answers)
         .execution_options(synchronize_session=False)
     )
-    return db.session.execute(
-        update(Response)
-        .where(*old)
-        .values(device_key=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return rowcount(
+        db.session.execute(
+            update(Response)
+            .where(*old)
+            .values(device_key=None)
+            .execution_options(synchronize_session=False)
+        )
+    )
 
 
 @click.command("forget-devices")

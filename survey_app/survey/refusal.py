@@ -34,13 +34,13 @@ def handled_by(dossier: Dossier, user: User | None) -> bool:
     active staff member (a one-person desk has nobody else to enter it)."""
     if user is None or user.id not in (dossier.received_by_id, dossier.returned_by_id):
         return False
-    staff = db.session.scalar(
+    staff = db.session.execute(
         select(func.count(User.id)).where(
             User.school_id == dossier.school_id,
             User.active.is_(True),
             User.role.in_((Role.PRINCIPAL, Role.CLERK)),
         )
-    )
+    ).scalar_one()
     return staff > 1
 
 
@@ -76,6 +76,7 @@ def refusal(
             ),
         )
     if is_expired(dossier) and not (channel is ResponseChannel.PAPER and late_reason):
+        assert dossier.token_expires_at is not None  # is_expired() is False without one
         return Refusal(
             "expired",
             410,

@@ -87,12 +87,14 @@ def paper_entry(code: str):
             stored = store_response(dossier, form, channel, current_user, late_entry_reason=reason)
             if stored is None:  # the race lost: the other answer came first
                 refused = refusal(dossier, channel, current_user, late_reason=reason)
+                assert refused is not None  # the dossier is answered now
                 return render_template(
                     "survey/paper_blocked.html", dossier=dossier, message=refused.message
                 ), refused.status
             return redirect(url_for("survey.paper_index", saved=dossier.code), code=303)
         if posted:  # valid answers, but no reason for a form entered after the link expired
-            form.late_reason.errors.append(refused.message)
+            assert refused is not None  # else stored above
+            form.late_reason.errors = [*form.late_reason.errors, refused.message]
         status = 400
     return render_template(
         "survey/paper_entry.html",

@@ -36,6 +36,7 @@ def _survey_url(token: str, **extra) -> str:
 def _survey_context() -> dict:
     """The question module and the language switch (same page, other `lang`)."""
     args = dict(request.view_args or {}, via=_via())
+    assert request.endpoint is not None  # a blueprint's context processor: a route matched
     urls = {
         lang: url_for(request.endpoint, **args, lang=lang)
         for lang in current_app.config["LANGUAGES"]
@@ -77,7 +78,7 @@ def _fields_html(form: BaseSurveyForm) -> Markup:
     return _blank_fields[key]
 
 
-def _form_page(dossier: Dossier, form: SurveyForm, status: int = 200):
+def _form_page(dossier: Dossier, form: BaseSurveyForm, status: int = 200):
     return render_template(
         "survey/form.html",
         form=form,
@@ -163,13 +164,14 @@ def more(token: str):
             blank = step_two_form(answer.overall)(formdata=None, meta=meta)
             blank.form_errors.extend(skip.csrf_token.errors)
             return _more_page(dossier, answer, blank, 400)
-        form = None
+        stored: BaseSurveyForm | None = None  # skipped: no answers
     else:
         bad_bytes = bad_form_fields()
         if not form.validate() or bad_bytes:
             form.reject_bytes(bad_bytes)
             return _more_page(dossier, answer, form, 400)
-    if not details.store_details(dossier, answer, form):
+        stored = form
+    if not details.store_details(dossier, answer, stored):
         return _thanks_page(dossier, 409, closed=True)
     return redirect(_thanks_url(token), code=303)
 

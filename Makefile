@@ -59,6 +59,7 @@ bench-rss: install-dev  ## Memory: gunicorn's master and workers after survey pa
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install-dev
 	$(BIN)/ruff format .
@@ -72,4 +73,4 @@ deploy: install  ## Production step: migrate once (locked), before the workers s
 	$(BIN)/python -m survey_app.migrate_once
 
 clean:
-	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache .mypy_cache

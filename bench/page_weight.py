@@ -34,7 +34,7 @@ def seeded_server(workdir: Path, links: int = 1) -> tuple[object, list[str]]:
     from werkzeug.serving import make_server
 
     from survey_app import create_app
-    from survey_app.dossiers.intake import dossier_fields
+    from survey_app.dossiers.intake import dossier_fields, link_expiry
     from survey_app.dossiers.models import Dossier, DossierStatus
     from survey_app.dossiers.procedures import seed_procedures
     from survey_app.dossiers.workdays import WorkCalendar
@@ -70,7 +70,7 @@ def seeded_server(workdir: Path, links: int = 1) -> tuple[object, list[str]]:
                     "code": f"2026-{n:06d}",
                     "returned_at": now - timedelta(hours=1),
                     "status": DossierStatus.RETURNED,
-                    "token_expires_at": now + timedelta(days=30),
+                    "token_expires_at": link_expiry(calendar, now),
                 }
             )
             for n in range(1, links + 1)

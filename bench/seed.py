@@ -288,7 +288,7 @@ def _seed_chunk(
 def seed_tokens(app, base: Base, n: int, returned_at: datetime, prefix: str) -> list[str]:
     """`n` returned, unanswered dossiers with fresh survey tokens (one executemany); each
     received three days before `returned_at` by the intake rule (`dossier_fields`)."""
-    from survey_app.dossiers.intake import dossier_fields
+    from survey_app.dossiers.intake import dossier_fields, link_expiry
     from survey_app.dossiers.models import (
         Dossier,
         DossierStatus,
@@ -321,7 +321,7 @@ def seed_tokens(app, base: Base, n: int, returned_at: datetime, prefix: str) -> 
                 status=DossierStatus.RETURNED,
                 token=new_token(),
                 short_code=new_short_code(),
-                token_expires_at=returned_at + timedelta(days=30),
+                token_expires_at=link_expiry(calendar, returned_at),
                 created_at=received,
             )
             rows.append(row)

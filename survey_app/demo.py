@@ -19,7 +19,7 @@ from survey_app.auth.passwords import hash_password
 from survey_app.cases.models import Case, CaseStatus, RootCause
 from survey_app.cases.routing import route_response
 from survey_app.dated_rules import set_rule
-from survey_app.dossiers.intake import apology_deadline, dossier_fields, next_code
+from survey_app.dossiers.intake import apology_deadline, dossier_fields, link_expiry, next_code
 from survey_app.dossiers.models import (
     Apology,
     Dossier,
@@ -342,7 +342,7 @@ def _dossier(school, day, rng, procedures, weights, clerks, calendar, now):
             status=DossierStatus.RETURNED,
             returned_at=returned_at,
             returned_by_id=clerk.id,
-            token_expires_at=returned_at + timedelta(days=30),
+            token_expires_at=link_expiry(calendar, returned_at),
         )
     return row, plan
 

@@ -10,7 +10,7 @@ import re
 import threading
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from flask import has_app_context
@@ -20,9 +20,10 @@ from sqlalchemy import create_engine, text
 from survey_app import create_app, questions
 from survey_app.auth.models import Role, User
 from survey_app.auth.passwords import hash_password
-from survey_app.dossiers.intake import dossier_fields
+from survey_app.dossiers.intake import dossier_fields, link_expiry
 from survey_app.dossiers.models import Dossier, DossierStatus, Procedure
 from survey_app.dossiers.procedures import seed_procedures
+from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.schools import School
 from survey_app.survey.models import Answer, Response, ResponseChannel
@@ -231,7 +232,7 @@ class Factory:
         if returned_at is not None:
             dossier.returned_at = local_to_utc(returned_at)
             dossier.status = DossierStatus.RETURNED
-            dossier.token_expires_at = dossier.returned_at + timedelta(days=30)
+            dossier.token_expires_at = link_expiry(WorkCalendar(school.id), dossier.returned_at)
         if status:
             dossier.status = DossierStatus(status)
         db.session.add(dossier)

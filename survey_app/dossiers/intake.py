@@ -135,6 +135,14 @@ def dossier_fields(
     }
 
 
+def link_expiry(calendar: WorkCalendar, returned_utc: datetime) -> datetime:
+    """When the survey link of a dossier returned at `returned_utc` expires: the dated rule
+    "token_valid_days" of its school on the local day of the return. The one home of it:
+    `return_dossier` and the demo, benchmark and test seeds all ask here."""
+    valid_days = calendar.rule("token_valid_days", to_local(returned_utc).date())
+    return returned_utc + timedelta(days=int(valid_days))
+
+
 def create_dossier(
     school: School,
     procedure: Procedure,
@@ -293,8 +301,7 @@ def return_dossier(
     if return_channel:
         dossier.return_channel = ReturnChannel(return_channel)
     dossier.returned_by_id = returned_by.id if returned_by else None
-    valid_days = calendar.rule("token_valid_days", to_local(returned_utc).date())
-    dossier.token_expires_at = returned_utc + timedelta(days=int(valid_days))
+    dossier.token_expires_at = link_expiry(calendar, returned_utc)
     db.session.flush()
     audit(
         "return",

@@ -52,7 +52,7 @@ def add_dossiers(school, n: int, returned_at: datetime | None = None) -> list[st
     before by the intake rule (`dossier_fields`); their tokens."""
     from sqlalchemy import select
 
-    from survey_app.dossiers.intake import dossier_fields
+    from survey_app.dossiers.intake import dossier_fields, link_expiry
     from survey_app.dossiers.models import (
         Dossier,
         DossierStatus,
@@ -87,7 +87,7 @@ def add_dossiers(school, n: int, returned_at: datetime | None = None) -> list[st
             status=DossierStatus.RETURNED,
             token=new_token(),
             short_code=short,
-            token_expires_at=utcnow() + timedelta(days=30),
+            token_expires_at=link_expiry(calendar, utcnow()),
         )
         rows.append(Dossier(**fields))
     tokens = [d.token for d in rows]
@@ -108,7 +108,7 @@ def fill_month(url: str, code: str, year: int, month: int, n: int, seed_value: i
     from sqlalchemy import insert, select
 
     from survey_app import create_app, questions
-    from survey_app.dossiers.intake import dossier_fields
+    from survey_app.dossiers.intake import dossier_fields, link_expiry
     from survey_app.dossiers.models import (
         Dossier,
         DossierStatus,
@@ -152,7 +152,7 @@ def fill_month(url: str, code: str, year: int, month: int, n: int, seed_value: i
                 status=DossierStatus.RETURNED,
                 token=new_token(),
                 short_code=new_short_code(),
-                token_expires_at=returned + timedelta(days=30),
+                token_expires_at=link_expiry(calendar, returned),
                 created_at=utcnow(),
             )
             dossiers.append(row)

@@ -42,7 +42,7 @@ N_RESPONSES = 1_000_000
 N_DOSSIERS = N_RESPONSES * 5 // 4  # every 5th dossier unanswered
 MONTHS = 24
 REPORT_MONTH_INDEX = 18  # the 19th of 24 months: history before it and after it
-SEED_VERSION = "2"
+SEED_VERSION = "3"  # 3: dates by the intake rule
 THRESHOLD = 5.0
 SSD_RANDOM_PAGE_COST = 1.1  # PostgreSQL's default 4 assumes spinning disks
 BASELINE_SQL = "SELECT count(*) FROM response WHERE submitted_at >= :m AND submitted_at < :m_next"
@@ -87,7 +87,7 @@ def prepare(db: Database, n: int = N_DOSSIERS, fresh: bool = False) -> tuple:
     migrate(app)
     base = seed_base(app)
     start, end = history_bounds(MONTHS, date.today())
-    seed_history(db, base, n, start, end)
+    seed_history(app, db, base, n, start, end)
     with app.app_context():
         from survey_app.extensions import db as sa
 

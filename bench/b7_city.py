@@ -42,7 +42,7 @@ N_SCHOOLS = 2_000
 N_RESPONSES = 10_000_000
 MONTHS = 24
 THRESHOLD = 5.0
-SEED_VERSION = "1"
+SEED_VERSION = "2"  # 2: dates by the intake rule
 BASELINE_SQL = "SELECT count(*) FROM response WHERE submitted_at >= :m AND submitted_at < :m_next"
 
 
@@ -103,7 +103,7 @@ def prepare(db: Database, n_dossiers: int, schools: int, fresh: bool):
     log(f"B7: seeding {n_dossiers:,} dossiers over {schools:,} schools into {db.name}")
     base = seed_base(app)
     first = _add_schools(app, schools)
-    seed_history(db, base, n_dossiers, start, end, prefix="C", schools=(first, schools))
+    seed_history(app, db, base, n_dossiers, start, end, prefix="C", schools=(first, schools))
     from survey_app.extensions import db as sa
 
     with app.app_context():

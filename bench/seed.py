@@ -2,9 +2,11 @@
 
 `seed_history` writes N dossiers spread evenly over M months with INSERT ... SELECT from a
 number series (PostgreSQL `generate_series`, SQLite a recursive CTE): 80% answered, 5%
-withdrawn, 1 in 8 returned late, 6 detail answers per response, 5% dissatisfied with a
-reason and a resolved case. Values are deterministic functions of the id, so two runs seed
-the same data. `seed_tokens` adds returned, unanswered dossiers with fresh survey tokens.
+withdrawn, returned 1 to 8 days after receipt, 6 detail answers per response, 5%
+dissatisfied with a reason and a resolved case. Values are deterministic functions of the
+id, so two runs seed the same data; received_on, due date and link expiry are the intake
+rule's answers (`_rule_tables`). `seed_tokens` adds returned, unanswered dossiers with
+fresh survey tokens.
 """
 
 from dataclasses import dataclass
@@ -147,6 +149,7 @@ def _reason_case(expr: str) -> str:
 
 
 def seed_history(
+    app,
     db: Database,
     base: Base,
     n: int,
@@ -160,10 +163,10 @@ def seed_history(
     `schools` = (first id, count) spreads the dossiers over that many consecutive school
     ids (B7's city); by default they all belong to `base`'s school.
 
-    Written by SQL alone (INSERT ... SELECT), so its received_on (the local day) and due
-    date (7 days on) are a fixed formula, not the intake rule (`dossier_fields`, which
-    `seed_tokens` uses): a Python call per row would ship B7's 12.5 M rows one by one, and
-    the reports these rows feed read the stored dates, whatever they are.
+    Written by SQL alone (INSERT ... SELECT): a Python call per row would ship B7's 12.5 M
+    rows one by one. Their received_on, due date and link expiry still come from the app's
+    rules: `_rule_tables` asks `dossier_fields` and `link_expiry` once per half hour and
+    procedure (and once per day) of the span, and the INSERT joins those answers.
     """
     from survey_app.timeutil import local_to_utc
 
@@ -179,6 +182,7 @@ def seed_history(
             conn.execute(text("PRAGMA synchronous=OFF"))
             conn.execute(text("PRAGMA cache_size=-400000"))
         id0 = conn.scalar(text("SELECT COALESCE(MAX(id), 0) FROM dossier"))
+        _rule_tables(app, conn, sql, base, start_utc, span)
         for lo in range(1, n + 1, CHUNK):
             hi = min(n, lo + CHUNK - 1)
             _seed_chunk(conn, sql, base, id0, lo, hi, n, start_utc, span, prefix, schools)
@@ -196,13 +200,78 @@ def seed_history(
     engine.dispose()
 
 
+SLOT = 1800  # seconds: the desk's hours open and close on the half hour
+
+
+def _rule_tables(app, conn, sql: _Sql, base: Base, start_utc: datetime, span: int) -> None:
+    """The intake rule's answers over the span, as two temporary tables the INSERT joins.
+
+    seed_intake(slot, k, received_on, due_date): `dossier_fields` for procedure k of a
+    receipt in half hour `slot`, i.e. at offsets (slot * SLOT, (slot + 1) * SLOT] seconds
+    from `start_utc`. The receipt day only moves forward with the receipt time, so equal
+    answers at both ends of a half hour are its answer throughout; a desk whose hours end
+    off the half hour fails here, loudly, instead of seeding wrong dates.
+    seed_expiry(day, seconds): how long `link_expiry` keeps a link returned on local day
+    `day` (days since `start_utc`) valid.
+    """
+    from survey_app.dossiers.intake import dossier_fields, link_expiry
+    from survey_app.dossiers.models import Procedure
+    from survey_app.dossiers.workdays import WorkCalendar
+    from survey_app.extensions import db
+    from survey_app.schools import School
+
+    slots, days = span // SLOT, span // 86400 + 10  # returns come up to 8 days later
+    intake, expiry = [], []
+    with app.app_context():
+        school = db.session.get_one(School, base.school_id)
+        procedures = [db.session.get_one(Procedure, pid) for pid in base.procedure_ids]
+        calendar = WorkCalendar(school.id)
+        now = start_utc + timedelta(seconds=span + 86400)
+
+        def rule(procedure, offset: int) -> tuple[str, str]:
+            row = dossier_fields(
+                school,
+                procedure,
+                calendar,
+                student_name="-",
+                received_at=start_utc + timedelta(seconds=offset),
+                now=now,
+            )
+            return row["received_on"].isoformat(), row["due_date"].isoformat()
+
+        for slot in range(slots):
+            for k, procedure in enumerate(procedures):
+                first, last = rule(procedure, slot * SLOT + 1), rule(procedure, (slot + 1) * SLOT)
+                if first != last:
+                    raise RuntimeError(f"the intake rule changes inside half hour {slot}")
+                intake.append({"slot": slot, "k": k, "on": first[0], "due": first[1]})
+        for day in range(days):
+            at = start_utc + timedelta(days=day)
+            expiry.append({"day": day, "s": int((link_expiry(calendar, at) - at).total_seconds())})
+    date_type = "DATE" if sql.pg else "TEXT"
+    conn.execute(text("DROP TABLE IF EXISTS seed_intake"))
+    conn.execute(text("DROP TABLE IF EXISTS seed_expiry"))
+    conn.execute(
+        text(
+            f"CREATE TEMPORARY TABLE seed_intake (slot BIGINT, k INTEGER, "
+            f"received_on {date_type}, due_date {date_type}, PRIMARY KEY (slot, k))"
+        )
+    )
+    conn.execute(text("CREATE TEMPORARY TABLE seed_expiry (day BIGINT PRIMARY KEY, s BIGINT)"))
+    cast = "CAST(:on AS DATE), CAST(:due AS DATE)" if sql.pg else ":on, :due"
+    conn.execute(text(f"INSERT INTO seed_intake VALUES (:slot, :k, {cast})"), intake)
+    conn.execute(text("INSERT INTO seed_expiry VALUES (:day, :s)"), expiry)
+    conn.commit()
+
+
 def _seed_chunk(
     conn, sql: _Sql, base: Base, id0, lo, hi, n, start_utc, span, prefix, schools=None
 ) -> None:
     with_, source = sql.series(lo, hi)
     school = f"{schools[0]} + id % {schools[1]}" if schools else str(base.school_id)
-    received = sql.add_seconds(sql.ts(start_utc), f"(i - 1) * {span} / {n}")
+    received = sql.add_seconds(sql.ts(start_utc), "off")
     returned = sql.add_seconds("rec", "(1 + h % 8) * 86400")
+    expires = sql.add_seconds(returned, "e.s")
     withdrawn = sql.add_seconds("rec", "2 * 86400")
     nc, np_ = len(base.clerk_ids), len(base.procedure_ids)
     conn.execute(
@@ -217,8 +286,7 @@ def _seed_chunk(
             'Phụ huynh ' || CAST(id AS TEXT), 'Học sinh ' || CAST(id AS TEXT), '6A',
             CASE WHEN h % 10 < 7 THEN 'counter' WHEN h % 10 = 7 THEN 'postal'
                  WHEN h % 10 = 8 THEN 'online_l3' ELSE 'online_l4' END,
-            'counter', {sql.stored("rec")}, {sql.local_date("rec")},
-            {sql.add_days(sql.local_date("rec"), "7")},
+            'counter', {sql.stored("rec")}, r.received_on, r.due_date,
             CASE WHEN id % {WITHDRAWN_EVERY} = 0 THEN NULL ELSE {sql.stored(returned)} END,
             CASE WHEN id % {WITHDRAWN_EVERY} = 0 THEN 'withdrawn' ELSE 'returned' END,
             {base.clerk_ids[0]} + h % {nc}, {base.clerk_ids[0]} + (h / 7) % {nc},
@@ -226,11 +294,14 @@ def _seed_chunk(
             '{prefix}-tok-' || CAST(id AS TEXT),
             CASE WHEN id < 10000000 THEN '0' || {sql.pad("id", 7)} ELSE CAST(id AS TEXT) END,
             CASE WHEN id % {WITHDRAWN_EVERY} = 0 THEN NULL
-                 ELSE {sql.stored(sql.add_seconds(returned, "30 * 86400"))} END,
+                 ELSE {sql.stored(expires)} END,
             {sql.stored("rec")}
-        FROM (SELECT {id0} + i AS id, i, (({id0} + i) * 2654435761) % 1000003 AS h,
-                     {received} AS rec
-              FROM {source}) AS x
+        FROM (SELECT id, h, off, {received} AS rec
+              FROM (SELECT {id0} + i AS id, (({id0} + i) * 2654435761) % 1000003 AS h,
+                           1 + (i - 1) * {span} / {n} AS off
+                    FROM {source}) AS y) AS x
+        JOIN seed_intake r ON r.slot = (x.off - 1) / {SLOT} AND r.k = x.h % {np_}
+        JOIN seed_expiry e ON e.day = x.off / 86400 + 1 + x.h % 8
         """)
     )
     a, b = id0 + lo, id0 + hi

@@ -53,7 +53,7 @@ def build(kind: str, name: str = SITE_NAME) -> tuple[Database, object, Base]:
     migrate(app)
     base = seed_base(app)
     start, end = history_bounds(HISTORY_MONTHS, date.today())
-    seed_history(db, base, HISTORY_DOSSIERS, start, end)
+    seed_history(app, db, base, HISTORY_DOSSIERS, start, end)
     if kind == "postgresql":
         from survey_app.extensions import db as sa
 

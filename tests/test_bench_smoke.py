@@ -14,14 +14,17 @@ from bench import b1_submit, b3_aggregate, b4_slips, b5_charts, floor_app, repor
 from bench.common import Database, alternate, write_requests, wrk
 from bench.seed import history_bounds, seed_base, seed_history, seed_tokens
 from survey_app.cases.models import Case
+from survey_app.dossiers.intake import dossier_fields, link_expiry
+from survey_app.dossiers.models import Dossier
 from survey_app.dossiers.qr import qr_svg
+from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.notify.models import Outbox
 from survey_app.reports import charts, exports, figures, pdf_charts
 from survey_app.reports.periods import Period
 from survey_app.schools import School
 from survey_app.survey.models import Response
-from survey_app.timeutil import local_to_utc, local_today, utcnow
+from survey_app.timeutil import local_to_utc, local_today, to_local, utcnow
 
 
 def _db(app) -> Database:
@@ -34,7 +37,7 @@ def history(app):
     """A school with 400 bulk-seeded dossiers over the 3 months before this one."""
     base = seed_base(app, "SMOKE")
     start, end = history_bounds(3, date(2026, 5, 15))
-    seed_history(_db(app), base, 400, start, end)
+    seed_history(app, _db(app), base, 400, start, end)
     return base, Period("custom", "custom", start, end)
 
 
@@ -108,6 +111,24 @@ def test_b3_seeded_history_figures_and_plans(app, history):
     assert count == 320
     plans = [b3_aggregate.explain(s, p, _db(app).kind) for s, p in cap.statements]
     assert len(plans) >= 5 and all(p["plan"] for p in plans)
+
+
+def test_seeded_history_dates_follow_the_intake_rule(app, history):
+    """The bulk seed's received_on, due date and link expiry are the app's rules' answers
+    (`dossier_fields`, `link_expiry`), for receipts at every hour, evenings and weekends."""
+    base, _period = history
+    school = db.session.get_one(School, base.school_id)
+    calendar = WorkCalendar(school.id)
+    moved = 0
+    for d in db.session.scalars(select(Dossier).where(Dossier.school_id == school.id)):
+        rule = dossier_fields(
+            school, d.procedure, calendar, student_name="A", received_at=d.received_at
+        )
+        assert (d.received_on, d.due_date) == (rule["received_on"], rule["due_date"]), d.code
+        if d.returned_at is not None:
+            assert d.token_expires_at == link_expiry(calendar, d.returned_at), d.code
+        moved += d.received_on != to_local(d.received_at).date()
+    assert moved > 50  # receipts after closing or on a day off count from the next opening
 
 
 def test_b4_qr_baseline_and_slip_sheet_pdf(app, client, auth):

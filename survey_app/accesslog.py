@@ -52,11 +52,15 @@ _ATOMS_WITH_QUERIES = ("q", "{query_string}e")
 
 class RedactingLogger(Logger):
     def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
+        # A plain dict: types-gunicorn's _AtomsDict lists the fixed atoms only, gunicorn
+        # also adds "{header}i", "{header}o" and "{variable}e" keys (read below).
+        atoms: dict[str, object] = dict(super().atoms(resp, req, environ, request_time))
         for key in _ATOMS_WITH_PATHS:
-            if isinstance(atoms.get(key), str):
-                atoms[key] = redact(atoms[key])
+            value = atoms.get(key)
+            if isinstance(value, str):
+                atoms[key] = redact(value)
         for key in _ATOMS_WITH_QUERIES:
-            if isinstance(atoms.get(key), str):
-                atoms[key] = redact_query(atoms[key])
+            value = atoms.get(key)
+            if isinstance(value, str):
+                atoms[key] = redact_query(value)
         return atoms

@@ -2,6 +2,7 @@
 text older than the rule `free_text_retention_days`)."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -13,7 +14,7 @@ from survey_app.cases.models import Case, CaseEvent, CaseStatus
 from survey_app.dated_rules import get_rule
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.dossiers.search import search_text_of
-from survey_app.extensions import db
+from survey_app.extensions import db, rowcount
 from survey_app.notify.models import Outbox
 from survey_app.schools import School
 from survey_app.survey.models import Response
@@ -144,13 +145,18 @@ def purge(before, school_code, yes):
     if school_code and not schools:
         raise click.ClickException(f"Unknown school {school_code!r}.")
 
-    plan, texts_planned = [], 0
+    plan: list[tuple[School, int, int, int]] = []  # (school, dossiers, phones, kept)
+    texts_planned = 0
     for school in schools:
         old, done = _purge_filters(school.id, cutoff)
         pending = Dossier.personal_data_purged_at.is_(None)
-        dossiers = db.session.scalar(select(func.count()).where(*old, *done, pending))
-        kept = db.session.scalar(select(func.count()).where(*old, pending, not_(and_(*done))))
-        phones = db.session.scalar(select(func.count()).where(*_phone_filters(school.id, cutoff)))
+        dossiers = db.session.execute(select(func.count()).where(*old, *done, pending)).scalar_one()
+        kept = db.session.execute(
+            select(func.count()).where(*old, pending, not_(and_(*done)))
+        ).scalar_one()
+        phones = db.session.execute(
+            select(func.count()).where(*_phone_filters(school.id, cutoff))
+        ).scalar_one()
         plan.append((school, dossiers, phones, kept))
         texts_planned += _count_updates(_free_text_updates(school.id, utcnow()))
     total = sum(d + p for _, d, p, _ in plan) + texts_planned
@@ -171,30 +177,34 @@ def purge(before, school_code, yes):
     purged = phones_cleared = texts_scrubbed = 0
     for school, *_ in plan:
         old, done = _purge_filters(school.id, cutoff)
-        dossiers = db.session.execute(
-            update(Dossier)
-            .where(*old, *done, Dossier.personal_data_purged_at.is_(None))
-            .values(
-                applicant_name=None,
-                applicant_phone=None,
-                student_name=PURGED_NAME,
-                personal_data_purged_at=now,
+        dossiers = rowcount(
+            db.session.execute(
+                update(Dossier)
+                .where(*old, *done, Dossier.personal_data_purged_at.is_(None))
+                .values(
+                    applicant_name=None,
+                    applicant_phone=None,
+                    student_name=PURGED_NAME,
+                    personal_data_purged_at=now,
+                )
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         _refold_purged(school.id, now)
-        phones = db.session.execute(
-            update(Response)
-            .where(*_phone_filters(school.id, cutoff))
-            .values(contact_phone=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        phones = rowcount(
+            db.session.execute(
+                update(Response)
+                .where(*_phone_filters(school.id, cutoff))
+                .values(contact_phone=None)
+                .execution_options(synchronize_session=False)
+            )
+        )
         texts = sum(
-            db.session.execute(s.execution_options(synchronize_session=False)).rowcount
+            rowcount(db.session.execute(s.execution_options(synchronize_session=False)))
             for s in _free_text_updates(school.id, now)
         )
         if dossiers or phones or texts:
-            extra = {"texts": texts} if texts else {}
+            extra: dict[str, Any] = {"texts": texts} if texts else {}  # audit's **detail
             audit(
                 "purge_personal_data",
                 "school",

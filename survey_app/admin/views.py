@@ -114,14 +114,16 @@ def deactivate_user(user_id):
     if accounts.deactivate(user):
         db.session.commit()
         flash(_("Đã khoá tài khoản %(name)s.", name=user.username), "success")
-        if user.role is Role.PRINCIPAL and not school_principals(user.school_id):
-            flash(
-                _(
-                    "Trường này không còn hiệu trưởng nào đang hoạt động: phản ánh mới sẽ "
-                    "không có người nhận."
-                ),
-                "error",
-            )
+        if user.role is Role.PRINCIPAL:
+            assert user.school_id is not None  # the school_staff constraint: staff have a school
+            if not school_principals(user.school_id):
+                flash(
+                    _(
+                        "Trường này không còn hiệu trưởng nào đang hoạt động: phản ánh mới "
+                        "sẽ không có người nhận."
+                    ),
+                    "error",
+                )
     return redirect(_admin_home(), 303)
 
 
@@ -177,6 +179,7 @@ def schools():
 def new_school():
     form = SchoolForm(prefix="school")
     if form.validate_on_submit():
+        assert form.code.data is not None and form.name.data is not None  # validated
         school = create_school(form.code.data, form.name.data, form.address.data)
         db.session.commit()
         flash(
@@ -192,5 +195,7 @@ def new_principal():
     form = PrincipalForm(prefix="principal")
     _school_choices(form, _all_schools())
     if form.validate_on_submit():
-        return _create_account(form, Role.PRINCIPAL, accounts.find_school(form.school.data))
+        school = accounts.find_school(form.school.data)
+        assert school is not None  # validated: one of the choices, every school
+        return _create_account(form, Role.PRINCIPAL, school)
     return _schools_page(SchoolForm(prefix="school"), form, 400)

@@ -113,12 +113,14 @@ def deactivate(username):
         return
     db.session.commit()
     click.echo(f"Deactivated {user.username}.")
-    if user.role is Role.PRINCIPAL and not school_principals(user.school_id):
-        click.echo(
-            "Warning: this school has no active principal left: new cases get no assignee "
-            "and no mail until one is created or reactivated.",
-            err=True,
-        )
+    if user.role is Role.PRINCIPAL:
+        assert user.school_id is not None  # the school_staff constraint: staff have a school
+        if not school_principals(user.school_id):
+            click.echo(
+                "Warning: this school has no active principal left: new cases get no assignee "
+                "and no mail until one is created or reactivated.",
+                err=True,
+            )
 
 
 @users_cli.command("activate")

@@ -126,10 +126,11 @@ def login():
         return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
+        assert form.username.data is not None and form.password.data is not None  # validated
         username = form.username.data.strip().lower()
         user = _user_named(username)
         ok = verify_password(user.password_hash if user else None, form.password.data)
-        if ok and user.active:
+        if ok and user is not None and user.active:  # ok: never without a user
             session.clear()  # a fresh session at login (no fixation)
             login_user(user)
             audit("login", "user", user.id, school_id=user.school_id, user_id=user.id)
@@ -174,10 +175,11 @@ def change_password():
     forced = current_user.must_change_password
     if form.validate_on_submit():
         user = current_user._get_current_object()
+        assert form.new.data is not None  # validated
         if not forced and not verify_password(user.password_hash, form.current.data or ""):
-            form.current.errors.append(_("Mật khẩu hiện tại không đúng."))
+            form.current.errors = [*form.current.errors, _("Mật khẩu hiện tại không đúng.")]
         elif verify_password(user.password_hash, form.new.data):
-            form.new.errors.append(_("Mật khẩu mới phải khác mật khẩu cũ."))
+            form.new.errors = [*form.new.errors, _("Mật khẩu mới phải khác mật khẩu cũ.")]
         else:
             accounts.set_password(user, form.new.data)
             db.session.commit()

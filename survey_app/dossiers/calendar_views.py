@@ -72,9 +72,12 @@ def calendar():
 @role_required("principal")
 def add_calendar_day():
     form = CalendarDayForm()
-    year = form.day.data.year if form.validate_on_submit() else _year()
+    valid = form.validate_on_submit()
+    day = form.day.data
+    year = day.year if valid and day is not None else _year()
     if not form.errors:
-        day, kind = form.day.data, DayKind(form.kind.data)
+        assert day is not None  # validated
+        kind = DayKind(form.kind.data)
         default_working = WorkCalendar(current_user.school_id, overrides={}).is_working_day(day)
         taken = db.session.scalars(
             select(CalendarDay.id).where(
@@ -82,11 +85,14 @@ def add_calendar_day():
             )
         ).first()
         if taken:
-            form.day.errors.append(_("Ngày này đã có trong lịch; hãy xóa dòng cũ trước."))
+            form.day.errors = [
+                *form.day.errors,
+                _("Ngày này đã có trong lịch; hãy xóa dòng cũ trước."),
+            ]
         elif kind is DayKind.WORK and default_working:
-            form.day.errors.append(_("Ngày này vốn đã là ngày làm việc."))
+            form.day.errors = [*form.day.errors, _("Ngày này vốn đã là ngày làm việc.")]
         elif kind is DayKind.OFF and not default_working:
-            form.day.errors.append(_("Ngày này vốn đã là ngày nghỉ."))
+            form.day.errors = [*form.day.errors, _("Ngày này vốn đã là ngày nghỉ.")]
         else:
             row = CalendarDay(
                 school_id=current_user.school_id, day=day, kind=kind, note=form.note.data or ""

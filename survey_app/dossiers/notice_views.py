@@ -40,6 +40,7 @@ def request_supplement_view(code):
         return refused
     form = SupplementForm()
     if form.validate_on_submit():
+        assert form.papers.data is not None  # validated
         try:
             notice = request_supplement(dossier, papers=form.papers.data, issued_by=current_user)
         except IntakeError as error:
@@ -78,6 +79,7 @@ def complete_supplement_view(code):
         flash(str(error), "error")
         return redirect(url_for("dossiers.detail", code=code), 303)
     db.session.commit()
+    assert notice.due_date_after is not None  # completing a supplement sets it
     flash(
         _(
             "Đã nhận đủ hồ sơ. Ngày hẹn trả mới: %(d)s.",
@@ -97,6 +99,7 @@ def refuse_view(code):
         return refused
     form = RefusalForm()
     if form.validate_on_submit():
+        assert form.reason.data is not None  # validated
         try:
             notice = refuse_dossier(dossier, reason=form.reason.data, refused_by=current_user)
         except IntakeError as error:

@@ -58,7 +58,7 @@ def new_procedure():
             )
         ).first()
         if taken:
-            form.code.errors.append(_("Mã thủ tục này đã có."))
+            form.code.errors = [*form.code.errors, _("Mã thủ tục này đã có.")]
         else:
             procedure = Procedure(school_id=current_user.school_id, code=form.code.data)
             _apply(form, procedure)

@@ -1,9 +1,10 @@
 """The register's query: filters by status, procedure, month, state, and a search."""
 
 from datetime import date, datetime
+from typing import cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import joinedload
 
 from survey_app.dossiers.models import Dossier, DossierStatus, Notice, NoticeKind
@@ -29,7 +30,11 @@ STATES = tuple(s.value for s in RegisterState)
 
 def returned_late():
     """Resolved (ready, else returned) on a local day after the due date: Dossier.is_late."""
-    return and_(Dossier.status != DossierStatus.WITHDRAWN, Dossier.is_late)
+    # is_late is typed bool | None after its Python side (NULL while not resolved), which
+    # and_() is not typed to take; SQL takes it (NULL is not true).
+    return and_(
+        Dossier.status != DossierStatus.WITHDRAWN, cast(ColumnElement[bool], Dossier.is_late)
+    )
 
 
 def awaiting_supplement():

@@ -155,6 +155,7 @@ def new():
         for p in procedures.values()
     ]
     if form.validate_on_submit():
+        assert form.student_name.data is not None  # validated
         try:
             dossier = create_dossier(
                 current_user.school,
@@ -231,14 +232,12 @@ def return_result(code):
     if not form.is_submitted():
         form.return_channel.data = dossier.return_channel.value
     if form.validate_on_submit():
-        typed = {
-            name: local_to_utc(getattr(form, name).data) if getattr(form, name).data else None
-            for name in ("returned_at", "ready_at")
-        }
+        returned_at, ready_at = form.returned_at.data, form.ready_at.data
         try:
             return_dossier(
                 dossier,
-                **typed,
+                returned_at=local_to_utc(returned_at) if returned_at else None,
+                ready_at=local_to_utc(ready_at) if ready_at else None,
                 return_channel=form.return_channel.data,
                 returned_by=current_user,
                 backdate_reason=form.backdate_reason.data or None,
@@ -287,6 +286,7 @@ def withdraw(code):
         return redirect(url_for("dossiers.detail", code=code), 303)
     form = WithdrawForm()
     if form.validate_on_submit():
+        assert form.reason.data is not None  # validated
         try:
             withdraw_dossier(dossier, form.reason.data, withdrawn_by=current_user)
         except IntakeError as error:
@@ -313,6 +313,7 @@ def record_apology(code):
         calendar = WorkCalendar(dossier.school_id)
         form.new_due_date.data = calendar.next_working_day(max(local_today(), dossier.due_date))
     if form.validate_on_submit():
+        assert form.reason.data is not None and form.new_due_date.data is not None  # validated
         try:
             issue_apology(
                 dossier,

@@ -58,7 +58,9 @@ def start():
     if not form.validate() or not form.code.data:
         form.code.errors = [_("Vui lòng nhập mã 8 ký tự in trên phiếu khảo sát.")]
         return _start_page(form, 400)
-    dossier = _dossier_of(device_of_cookie().school_id, form.code.data)
+    device = device_of_cookie()
+    assert device is not None  # kiosk_required let only an enrolled device in
+    dossier = _dossier_of(device.school_id, form.code.data)
     if dossier is None:
         form.code.errors = [_not_found()]
         return lookup.refuse("kiosk", form.code.data, lambda: _start_page(form, 404))

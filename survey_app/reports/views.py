@@ -89,7 +89,10 @@ def dashboard():
     by_school = []
     if ytd_by_school is not None:
         targets = F.targets(None, ytd)
-        codes = dict(db.session.execute(select(School.id, School.code)).all())
+        # by school id: a BreakdownRow's key, typed object (a school's row has its id)
+        codes: dict[object, str] = dict(
+            db.session.execute(select(School.id, School.code)).tuples().all()
+        )
         by_school = [(row, codes.get(row.key), F.headline(row, targets)) for row in ytd_by_school]
     return render_template(
         "reports/dashboard.html",

@@ -8,9 +8,17 @@ only with its consent box ticked.
 
 import re
 from functools import partial
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    Field,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
 from survey_app import questions
@@ -43,8 +51,11 @@ SURVEY_CSRF = partial(
 )
 
 
-class SingleValueMixin:
-    """Parameter pollution (`overall=a&overall=b`) is an error, not a silent first pick."""
+class SingleValueMixin(Field):
+    """Parameter pollution (`overall=a&overall=b`) is an error, not a silent first pick.
+
+    A Field itself, so that super().process_formdata is known: in a field class's MRO it
+    comes before the concrete field it mixes into, whose process_formdata it calls."""
 
     def process_formdata(self, valuelist):
         if len(valuelist) > 1:
@@ -55,6 +66,8 @@ class SingleValueMixin:
 
 class ChoiceField(SingleValueMixin, RadioField):
     """One radio group whose values come from the question module only."""
+
+    choices: list[tuple[str, Any]]  # (value, label) pairs, no groups (make_survey_form)
 
     def __init__(self, label=None, validators=None, required_message=None, **kwargs):
         super().__init__(label, validators, validate_choice=False, **kwargs)
@@ -80,13 +93,16 @@ class ChoiceField(SingleValueMixin, RadioField):
 class MultiChoiceField(SelectMultipleField):
     """Tick-any checkboxes: duplicates collapse, unknown values are an error."""
 
+    choices: list[tuple[str, Any]]  # (value, label) pairs, no groups (make_survey_form)
+
     def process_formdata(self, valuelist):
         self.data = list(dict.fromkeys(v for v in valuelist if v))
 
     def pre_validate(self, form):
         allowed = {value for value, _label in self.choices}
-        if any(value not in allowed for value in self.data or ()):
-            self.data = [v for v in self.data if v in allowed]
+        values = self.data or []
+        if any(value not in allowed for value in values):
+            self.data = [v for v in values if v in allowed]
             raise StopValidation(str(MSG_INVALID_CHOICE))
 
 

@@ -165,8 +165,8 @@ def seed_history(
 
     Written by SQL alone (INSERT ... SELECT): a Python call per row would ship B7's 12.5 M
     rows one by one. Their received_on, due date and link expiry still come from the app's
-    rules: `_rule_tables` asks `dossier_fields` and `link_expiry` once per half hour and
-    procedure (and once per day) of the span, and the INSERT joins those answers.
+    rules: `_rule_tables` asks `dossier_fields` once per half hour and procedure that
+    occur (`link_expiry` once per day), and the INSERT joins those answers.
     """
     from survey_app.timeutil import local_to_utc
 
@@ -182,7 +182,7 @@ def seed_history(
             conn.execute(text("PRAGMA synchronous=OFF"))
             conn.execute(text("PRAGMA cache_size=-400000"))
         id0 = conn.scalar(text("SELECT COALESCE(MAX(id), 0) FROM dossier"))
-        _rule_tables(app, conn, sql, base, start_utc, span)
+        _rule_tables(app, conn, sql, base, start_utc, span, id0, n)
         for lo in range(1, n + 1, CHUNK):
             hi = min(n, lo + CHUNK - 1)
             _seed_chunk(conn, sql, base, id0, lo, hi, n, start_utc, span, prefix, schools)
@@ -201,9 +201,23 @@ def seed_history(
 
 
 SLOT = 1800  # seconds: the desk's hours open and close on the half hour
+HASH_MUL, HASH_MOD = 2654435761, 1000003
 
 
-def _rule_tables(app, conn, sql: _Sql, base: Base, start_utc: datetime, span: int) -> None:
+def _offset(i: int, span: int, n: int) -> int:
+    """Seconds from the start to the receipt of the i-th of n dossiers (1 <= i <= n), as
+    the INSERT computes it (`_seed_chunk`)."""
+    return 1 + (i - 1) * span // n
+
+
+def _hash(dossier_id: int) -> int:
+    """The pseudo-random draw of a dossier, as the INSERT computes it (`_seed_chunk`)."""
+    return dossier_id * HASH_MUL % HASH_MOD
+
+
+def _rule_tables(
+    app, conn, sql: _Sql, base: Base, start_utc: datetime, span: int, id0: int, n: int
+) -> None:
     """The intake rule's answers over the span, as two temporary tables the INSERT joins.
 
     seed_intake(slot, k, received_on, due_date): `dossier_fields` for procedure k of a
@@ -213,6 +227,8 @@ def _rule_tables(app, conn, sql: _Sql, base: Base, start_utc: datetime, span: in
     off the half hour fails here, loudly, instead of seeding wrong dates.
     seed_expiry(day, seconds): how long `link_expiry` keeps a link returned on local day
     `day` (days since `start_utc`) valid.
+    Only the (half hour, procedure) pairs the n dossiers fall on are asked: a few thousand
+    for a school's history, all of them for B7's city (about a minute).
     """
     from survey_app.dossiers.intake import dossier_fields, link_expiry
     from survey_app.dossiers.models import Procedure
@@ -220,7 +236,9 @@ def _rule_tables(app, conn, sql: _Sql, base: Base, start_utc: datetime, span: in
     from survey_app.extensions import db
     from survey_app.schools import School
 
-    slots, days = span // SLOT, span // 86400 + 10  # returns come up to 8 days later
+    np_ = len(base.procedure_ids)
+    pairs = {((_offset(i, span, n) - 1) // SLOT, _hash(id0 + i) % np_) for i in range(1, n + 1)}
+    days = span // 86400 + 10  # returns come up to 8 days later
     intake, expiry = [], []
     with app.app_context():
         school = db.session.get_one(School, base.school_id)
@@ -239,12 +257,12 @@ def _rule_tables(app, conn, sql: _Sql, base: Base, start_utc: datetime, span: in
             )
             return row["received_on"].isoformat(), row["due_date"].isoformat()
 
-        for slot in range(slots):
-            for k, procedure in enumerate(procedures):
-                first, last = rule(procedure, slot * SLOT + 1), rule(procedure, (slot + 1) * SLOT)
-                if first != last:
-                    raise RuntimeError(f"the intake rule changes inside half hour {slot}")
-                intake.append({"slot": slot, "k": k, "on": first[0], "due": first[1]})
+        for slot, k in sorted(pairs):
+            procedure = procedures[k]
+            first, last = rule(procedure, slot * SLOT + 1), rule(procedure, (slot + 1) * SLOT)
+            if first != last:
+                raise RuntimeError(f"the intake rule changes inside half hour {slot}")
+            intake.append({"slot": slot, "k": k, "on": first[0], "due": first[1]})
         for day in range(days):
             at = start_utc + timedelta(days=day)
             expiry.append({"day": day, "s": int((link_expiry(calendar, at) - at).total_seconds())})
@@ -274,7 +292,7 @@ def _seed_chunk(
     expires = sql.add_seconds(returned, "e.s")
     withdrawn = sql.add_seconds("rec", "2 * 86400")
     nc, np_ = len(base.clerk_ids), len(base.procedure_ids)
-    conn.execute(
+    inserted = conn.execute(
         text(f"""
         INSERT INTO dossier (id, school_id, code, procedure_id, applicant_name, student_name,
             student_class, intake_channel, return_channel, received_at, received_on, due_date,
@@ -297,13 +315,15 @@ def _seed_chunk(
                  ELSE {sql.stored(expires)} END,
             {sql.stored("rec")}
         FROM (SELECT id, h, off, {received} AS rec
-              FROM (SELECT {id0} + i AS id, (({id0} + i) * 2654435761) % 1000003 AS h,
+              FROM (SELECT {id0} + i AS id, (({id0} + i) * {HASH_MUL}) % {HASH_MOD} AS h,
                            1 + (i - 1) * {span} / {n} AS off
                     FROM {source}) AS y) AS x
         JOIN seed_intake r ON r.slot = (x.off - 1) / {SLOT} AND r.k = x.h % {np_}
         JOIN seed_expiry e ON e.day = x.off / 86400 + 1 + x.h % 8
         """)
     )
+    if inserted.rowcount != hi - lo + 1:  # a row without its rule's answer is not seeded
+        raise RuntimeError(f"seeded {inserted.rowcount} of dossiers {lo}..{hi}")
     a, b = id0 + lo, id0 + hi
     channel = "(d.id / 3) % 10"
     overall = "(d.id / 7) % 20"

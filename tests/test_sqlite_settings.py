@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from survey_app import create_app
 from survey_app.extensions import db
+from survey_app.sqlite_settings import begin_writes, reads_first
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def test_pragmas(sqlite_app):
 
 def test_a_post_takes_the_write_lock_at_its_first_statement(sqlite_app):
     app, path = sqlite_app
-    with app.test_request_context("/s/x", method="POST"):
+    with app.test_request_context("/login", method="POST"):
         db.session.execute(text("SELECT 1")).scalar()
         assert not _write_lock_free(path)
         db.session.rollback()
@@ -80,3 +81,49 @@ def test_a_command_outside_requests_writes(sqlite_app):
         db.session.execute(text("SELECT 1")).scalar()
         assert not _write_lock_free(path)
         db.session.rollback()
+
+
+@pytest.fixture
+def reads_first_app(sqlite_app):
+    """A POST view marked @reads_first, as the parent's answer is."""
+    app, path = sqlite_app
+
+    @app.post("/probe")
+    @reads_first
+    def probe():
+        return ""
+
+    return app, path
+
+
+@pytest.mark.parametrize("url", ["/probe", "/s/some-token"])  # the parent's answer is one
+def test_a_reads_first_post_reads_without_the_write_lock(reads_first_app, url):
+    app, path = reads_first_app
+    with app.test_request_context(url, method="POST"):
+        assert db.session.execute(text("SELECT count(*) FROM probe")).scalar() == 0
+        assert _write_lock_free(path)  # its reads hold no lock: other writers go on
+        begin_writes()
+        assert not _write_lock_free(path)  # from here to COMMIT, as any writer
+        db.session.execute(text("INSERT INTO probe VALUES (1)"))
+        db.session.execute(text("INSERT INTO probe VALUES (2)"))
+        db.session.rollback()
+        assert _write_lock_free(path)
+        # The writes after begin_writes() were one transaction: rolled back together.
+        assert db.session.execute(text("SELECT count(*) FROM probe")).scalar() == 0
+        begin_writes()
+        db.session.execute(text("INSERT INTO probe VALUES (3)"))
+        db.session.commit()
+        assert db.session.execute(text("SELECT count(*) FROM probe")).scalar() == 1
+
+
+def test_begin_writes_elsewhere_changes_nothing(reads_first_app):
+    """Another POST already holds the lock from its first statement; begin_writes() there
+    (store_response is shared with the desk's paper entry and the kiosk) does nothing."""
+    app, path = reads_first_app
+    with app.test_request_context("/login", method="POST"):
+        db.session.execute(text("SELECT 1")).scalar()
+        assert not _write_lock_free(path)
+        begin_writes()
+        db.session.execute(text("INSERT INTO probe VALUES (1)"))
+        db.session.rollback()
+        assert db.session.execute(text("SELECT count(*) FROM probe")).scalar() == 0

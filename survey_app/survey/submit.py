@@ -15,6 +15,7 @@ from survey_app.cases.routing import open_case, plan_case
 from survey_app.dossiers.models import Dossier, DossierStatus
 from survey_app.extensions import db
 from survey_app.notify.mail import send_soon
+from survey_app.sqlite_settings import begin_writes
 from survey_app.survey import provenance
 from survey_app.survey.forms import BaseSurveyForm
 from survey_app.survey.models import SELF_SERVICE, Answer, Overall, Response, ResponseChannel
@@ -91,6 +92,7 @@ def store_response(
         details_may_follow=channel in SELF_SERVICE,
     )
     try:
+        begin_writes()  # SQLite: the write lock from here, for a @reads_first view
         conn = db.session.connection()
         response_id = conn.execute(_INSERT_RESPONSE, row).scalar_one()
         if answers:

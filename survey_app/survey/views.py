@@ -10,6 +10,7 @@ from survey_app import questions
 from survey_app.dossiers.models import Dossier
 from survey_app.extensions import csrf
 from survey_app.security import bad_form_fields
+from survey_app.sqlite_settings import reads_first
 from survey_app.survey import bp, details, lookup
 from survey_app.survey.forms import BaseSurveyForm, CodeForm, SkipForm, SurveyForm, step_two_form
 from survey_app.survey.loop import loop_page
@@ -118,6 +119,7 @@ bp.register_error_handler(429, lookup.too_many_page)
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
 @csrf.exempt  # token-bound CSRF in the form instead (works with cookies blocked)
+@reads_first  # SQLite's write lock for the inserts only (store_response)
 def survey(token: str):
     dossier = lookup.dossier_for_token(token)
     if dossier is None:

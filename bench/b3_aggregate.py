@@ -42,7 +42,7 @@ N_RESPONSES = 1_000_000
 N_DOSSIERS = N_RESPONSES * 5 // 4  # every 5th dossier unanswered
 MONTHS = 24
 REPORT_MONTH_INDEX = 18  # the 19th of 24 months: history before it and after it
-SEED_VERSION = "3"  # 3: dates by the intake rule
+SEED_VERSION = "4"  # 3: dates by the intake rule; 4: case due dates by the case rule
 THRESHOLD = 5.0
 SSD_RANDOM_PAGE_COST = 1.1  # PostgreSQL's default 4 assumes spinning disks
 BASELINE_SQL = "SELECT count(*) FROM response WHERE submitted_at >= :m AND submitted_at < :m_next"

@@ -42,7 +42,7 @@ N_SCHOOLS = 2_000
 N_RESPONSES = 10_000_000
 MONTHS = 24
 THRESHOLD = 5.0
-SEED_VERSION = "2"  # 2: dates by the intake rule
+SEED_VERSION = "3"  # 2: dates by the intake rule; 3: case due dates by the case rule
 BASELINE_SQL = "SELECT count(*) FROM response WHERE submitted_at >= :m AND submitted_at < :m_next"
 
 

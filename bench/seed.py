@@ -4,13 +4,13 @@
 number series (PostgreSQL `generate_series`, SQLite a recursive CTE): 80% answered, 5%
 withdrawn, returned 1 to 8 days after receipt, 6 detail answers per response, 5%
 dissatisfied with a reason and a resolved case. Values are deterministic functions of the
-id, so two runs seed the same data; received_on, due date and link expiry are the intake
-rule's answers (`_rule_tables`). `seed_tokens` adds returned, unanswered dossiers with
-fresh survey tokens.
+id, so two runs seed the same data; received_on, due date, link expiry and a case's due
+date are the app rules' answers (`_rule_tables`). `seed_tokens` adds returned, unanswered
+dossiers with fresh survey tokens.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import create_engine, insert, select, text
 
@@ -121,9 +121,6 @@ class _Sql:
     def local_date(self, ts: str) -> str:
         return f"CAST({ts} + INTERVAL '7 hours' AS DATE)" if self.pg else f"date({ts}, '+7 hours')"
 
-    def add_days(self, day: str, days: str) -> str:
-        return f"({day} + ({days}))" if self.pg else f"date({day}, '+' || ({days}) || ' days')"
-
     def pad(self, expr: str, width: int) -> str:
         if self.pg:
             return f"lpad(CAST({expr} AS TEXT), {width}, '0')"
@@ -164,9 +161,10 @@ def seed_history(
     ids (B7's city); by default they all belong to `base`'s school.
 
     Written by SQL alone (INSERT ... SELECT): a Python call per row would ship B7's 12.5 M
-    rows one by one. Their received_on, due date and link expiry still come from the app's
-    rules: `_rule_tables` asks `dossier_fields` once per half hour and procedure that
-    occur (`link_expiry` once per day), and the INSERT joins those answers.
+    rows one by one. Their received_on, due date, link expiry and case due date still come
+    from the app's rules: `_rule_tables` asks `dossier_fields` once per half hour and
+    procedure that occur (`link_expiry` and `case_due_date` once per day), and the INSERTs
+    join those answers.
     """
     from survey_app.timeutil import local_to_utc
 
@@ -227,19 +225,22 @@ def _rule_tables(
     off the half hour fails here, loudly, instead of seeding wrong dates.
     seed_expiry(day, seconds): how long `link_expiry` keeps a link returned on local day
     `day` (days since `start_utc`) valid.
+    seed_case_due(opened_on, due_date): `case_due_date` of a case opened on that local day.
     Only the (half hour, procedure) pairs the n dossiers fall on are asked: a few thousand
     for a school's history, all of them for B7's city (about a minute).
     """
+    from survey_app.cases.routing import case_due_date
     from survey_app.dossiers.intake import dossier_fields, link_expiry
     from survey_app.dossiers.models import Procedure
     from survey_app.dossiers.workdays import WorkCalendar
     from survey_app.extensions import db
     from survey_app.schools import School
+    from survey_app.timeutil import local_to_utc, to_local
 
     np_ = len(base.procedure_ids)
     pairs = {((_offset(i, span, n) - 1) // SLOT, _hash(id0 + i) % np_) for i in range(1, n + 1)}
-    days = span // 86400 + 10  # returns come up to 8 days later
-    intake, expiry = [], []
+    days = span // 86400 + 12  # returns come up to 8 days later, answers 2 days after that
+    intake, expiry, case_due = [], [], []
     with app.app_context():
         school = db.session.get_one(School, base.school_id)
         procedures = [db.session.get_one(Procedure, pid) for pid in base.procedure_ids]
@@ -266,9 +267,16 @@ def _rule_tables(
         for day in range(days):
             at = start_utc + timedelta(days=day)
             expiry.append({"day": day, "s": int((link_expiry(calendar, at) - at).total_seconds())})
+        first_day = to_local(start_utc).date()
+        for day in range(days + 1):
+            opened_on = first_day + timedelta(days=day)
+            opened_at = local_to_utc(datetime.combine(opened_on, time(12)))
+            due = case_due_date(school.id, opened_at)
+            case_due.append({"on": opened_on.isoformat(), "due": due.isoformat()})
     date_type = "DATE" if sql.pg else "TEXT"
     conn.execute(text("DROP TABLE IF EXISTS seed_intake"))
     conn.execute(text("DROP TABLE IF EXISTS seed_expiry"))
+    conn.execute(text("DROP TABLE IF EXISTS seed_case_due"))
     conn.execute(
         text(
             f"CREATE TEMPORARY TABLE seed_intake (slot BIGINT, k INTEGER, "
@@ -276,9 +284,16 @@ def _rule_tables(
         )
     )
     conn.execute(text("CREATE TEMPORARY TABLE seed_expiry (day BIGINT PRIMARY KEY, s BIGINT)"))
+    conn.execute(
+        text(
+            f"CREATE TEMPORARY TABLE seed_case_due (opened_on {date_type} PRIMARY KEY, "
+            f"due_date {date_type})"
+        )
+    )
     cast = "CAST(:on AS DATE), CAST(:due AS DATE)" if sql.pg else ":on, :due"
     conn.execute(text(f"INSERT INTO seed_intake VALUES (:slot, :k, {cast})"), intake)
     conn.execute(text("INSERT INTO seed_expiry VALUES (:day, :s)"), expiry)
+    conn.execute(text(f"INSERT INTO seed_case_due VALUES ({cast})"), case_due)
     conn.commit()
 
 
@@ -362,15 +377,17 @@ def _seed_chunk(
         WHERE r.id BETWEEN {a} AND {b} AND r.overall = 'dissatisfied'
         """)
     )
-    due = sql.add_days(sql.local_date("r.submitted_at"), "7")
     resolved = sql.stored(sql.add_seconds("r.submitted_at", "3 * 86400"))
+    # LEFT JOIN: a day without the rule's answer leaves due_date NULL, which the NOT NULL
+    # column refuses, so the seed fails instead of dropping the case.
     conn.execute(
         text(f"""
         INSERT INTO follow_up_case (id, school_id, response_id, opened_at, due_date, status,
             serious, assignee_id, resolution, root_cause, resolved_at)
-        SELECT r.id, r.school_id, r.id, r.submitted_at, {due}, 'resolved', FALSE,
+        SELECT r.id, r.school_id, r.id, r.submitted_at, c.due_date, 'resolved', FALSE,
             {base.principal_id}, 'Đã liên hệ phụ huynh', 'other', {resolved}
         FROM response r
+        LEFT JOIN seed_case_due c ON c.opened_on = {sql.local_date("r.submitted_at")}
         WHERE r.id BETWEEN {a} AND {b} AND r.overall = 'dissatisfied'
         """)
     )

@@ -14,6 +14,7 @@ from bench import b1_submit, b3_aggregate, b4_slips, b5_charts, floor_app, repor
 from bench.common import Database, alternate, write_requests, wrk
 from bench.seed import history_bounds, seed_base, seed_history, seed_tokens
 from survey_app.cases.models import Case
+from survey_app.cases.routing import case_due_date
 from survey_app.dossiers.intake import dossier_fields, link_expiry
 from survey_app.dossiers.models import Dossier
 from survey_app.dossiers.qr import qr_svg
@@ -114,8 +115,9 @@ def test_b3_seeded_history_figures_and_plans(app, history):
 
 
 def test_seeded_history_dates_follow_the_intake_rule(app, history):
-    """The bulk seed's received_on, due date and link expiry are the app's rules' answers
-    (`dossier_fields`, `link_expiry`), for receipts at every hour, evenings and weekends."""
+    """The bulk seed's received_on, due date, link expiry and case due date are the app's
+    rules' answers (`dossier_fields`, `link_expiry`, `case_due_date`), for receipts at every
+    hour, evenings and weekends."""
     base, _period = history
     school = db.session.get_one(School, base.school_id)
     calendar = WorkCalendar(school.id)
@@ -129,6 +131,12 @@ def test_seeded_history_dates_follow_the_intake_rule(app, history):
             assert d.token_expires_at == link_expiry(calendar, d.returned_at), d.code
         moved += d.received_on != to_local(d.received_at).date()
     assert moved > 50  # receipts after closing or on a day off count from the next opening
+    cases = db.session.scalars(select(Case).where(Case.school_id == school.id)).all()
+    opened_on_day_off = 0
+    for case in cases:
+        assert case.due_date == case_due_date(school.id, case.opened_at), case.id
+        opened_on_day_off += not calendar.is_working_day(to_local(case.opened_at).date())
+    assert len(cases) > 10 and opened_on_day_off > 0
 
 
 def test_b4_qr_baseline_and_slip_sheet_pdf(app, client, auth):

@@ -114,7 +114,7 @@ def test_b3_seeded_history_figures_and_plans(app, history):
     assert len(plans) >= 5 and all(p["plan"] for p in plans)
 
 
-def test_seeded_history_dates_follow_the_intake_rule(app, history):
+def test_seeded_history_dates_follow_the_app_rules(app, history):
     """The bulk seed's received_on, due date, link expiry and case due date are the app's
     rules' answers (`dossier_fields`, `link_expiry`, `case_due_date`), for receipts at every
     hour, evenings and weekends."""

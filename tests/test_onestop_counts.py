@@ -17,7 +17,7 @@ from survey_app.dossiers.intake import (
     return_dossier,
 )
 from survey_app.extensions import db
-from survey_app.reports import exports, periods, summary_tables
+from survey_app.reports import exports, periods, queries, summary_tables
 from survey_app.reports import figures as F
 from survey_app.timeutil import local_to_utc
 from tests.test_exports import pdf_text
@@ -89,6 +89,20 @@ def test_the_figures_count_them(counted):
     assert (i.online_l3, i.online_l4) == (1, 2)
     rows = {label: value for label, value in summary_tables.onestop_table(figures).rows}
     assert {label: rows[label] for label in EXPECTED} == EXPECTED
+
+
+def test_notices_count_the_scope_and_the_period_only(counted, make):
+    other = make.school("KHAC", "Trường THCS Khác")
+    theirs = make.dossier(school=other, received_at=datetime(2020, 1, 6, 9))
+    request_supplement(theirs, papers="Học bạ.").issued_at = _at(9)
+    february = make.dossier(school=counted, received_at=datetime(2020, 1, 6, 9))
+    request_supplement(february, papers="Học bạ.").issued_at = local_to_utc(datetime(2020, 2, 3, 9))
+    db.session.commit()
+    assert queries.notices(counted.id, JAN) == queries.Notices(supplement=1, refusal=1)
+    assert queries.notices(other.id, JAN) == queries.Notices(supplement=1, refusal=0)
+    assert queries.notices(None, JAN) == queries.Notices(supplement=2, refusal=1)
+    feb = periods.parse_period("2020-02")
+    assert queries.notices(counted.id, feb) == queries.Notices(supplement=1, refusal=0)
 
 
 def test_csv_carries_each_count(counted):

@@ -126,6 +126,11 @@ class Procedure(Model):
     school: Mapped[School] = relationship()
 
 
+# What reports.queries.returns() reads of a resolved dossier, beside its resolved time:
+# carried by the indexes it selects through (per school, and the office's)
+RESOLVED_READS = ("due_date", "status", "ready_at", "returned_at", "return_entered_at")
+
+
 class Dossier(Model):
     __table_args__ = (
         UniqueConstraint("school_id", "code"),
@@ -154,8 +159,17 @@ class Dossier(Model):
         CheckConstraint(
             "(status = 'returned') = (returned_at IS NOT NULL)", name="returned_has_time"
         ),
-        # reports.queries.returns: dossiers resolved in a period (Dossier.resolved_at)
-        Index("ix_dossier_school_resolved", "school_id", text("coalesce(ready_at, returned_at)")),
+        # reports.queries.returns: dossiers resolved in a period (Dossier.resolved_at), with
+        # the columns it reads, so that a school's month is counted on the index entries
+        # alone (key columns, not INCLUDE: SQLite has none; B3 SQLite returns 0.10 s ->
+        # 0.06 s, migration a7c3e9f1d2b8)
+        Index(
+            "ix_dossier_school_resolved",
+            "school_id",
+            text("coalesce(ready_at, returned_at)"),
+            *RESOLVED_READS,
+            postgresql_include=["id"],
+        ),
         # The oversight office's scope (every school, B7 in BENCHMARKS.md): the same
         # reads without the school in front (received; resolved; returned after a
         # period's start and received before it; open or withdrawn by date of receipt)
@@ -163,15 +177,7 @@ class Dossier(Model):
         Index(  # with what reports.queries.returns() reads (migration f3a9c2d7b1e4)
             "ix_dossier_resolved",
             text("coalesce(ready_at, returned_at)"),
-            postgresql_include=[
-                "id",
-                "school_id",
-                "due_date",
-                "status",
-                "ready_at",
-                "returned_at",
-                "return_entered_at",
-            ],
+            postgresql_include=["id", "school_id", *RESOLVED_READS],
         ),
         Index("ix_dossier_returned_received", "returned_at", "received_at"),
         Index("ix_dossier_status_received", "status", "received_at", "withdrawn_at"),
@@ -359,6 +365,8 @@ class Notice(Model):
         CheckConstraint(
             "kind = 'supplement' OR completed_at IS NULL", name="only_supplements_complete"
         ),
+        # reports.queries.notices: the forms issued in a period
+        Index("ix_notice_issued", "issued_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -21,7 +21,7 @@ from survey_app.dossiers.qr import qr_svg
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
 from survey_app.notify.models import Outbox
-from survey_app.reports import charts, exports, figures, pdf_charts
+from survey_app.reports import charts, exports, figures, pdf_charts, queries
 from survey_app.reports.periods import Period
 from survey_app.schools import School
 from survey_app.survey.models import Response
@@ -119,6 +119,11 @@ def test_b3_seeded_history_figures_and_plans(app, history):
         assert "COVERING INDEX ix_dossier_school_resolved" in returns
         # notices(): the period's forms by issue time, not every dossier of the school
         assert "SEARCH notice USING INDEX ix_notice_issued" in notices
+        # provenance(): answers per device key from the keyed answers only
+        with b3_aggregate.Capture(db.engine) as cap:
+            queries.provenance(base.school_id, period)
+        (split,) = [(s, p) for s, p in cap.statements if " AS surveyed," in s]
+        assert "ix_response_device_key" in b3_aggregate.explain(*split, "sqlite")["plan"]
 
 
 def test_seeded_history_dates_follow_the_app_rules(app, history):

@@ -211,7 +211,8 @@ def _received_ids(school_id: int | None, a, b) -> tuple[int, int] | None:
     index lookup per dossier; the bound follows from the join, so no figure changes. (On
     SQLite, which joins by lookups only, it would buy nothing: None.) min/max over
     `unindexed(id)` so that the planner does not walk the primary key looking for them.
-    Kept for intake() and aspects(), each on its measurement: B3 measured intake 0.19 s
+    Kept for intake() (and national(), provenance(), which share its join: see
+    _received_with_responses) and aspects(), each on its measurement: B3 measured intake 0.19 s
     with both, 1.11 s without the range and 0.98 s with a plain min/max (BENCHMARKS.md,
     "The request path, plain"); B7 (2,000 schools, 10 M responses) measured the office's
     answers' distribution 0.63 s with the range and 2.05 s without it, where PostgreSQL

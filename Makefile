@@ -67,7 +67,7 @@ format: install-dev
 
 translations:  ## Extract UI strings and update the catalogs
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 -o survey_app/translations/messages.pot .
-	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations
+	$(BIN)/pybabel update --ignore-obsolete -i survey_app/translations/messages.pot -d survey_app/translations
 
 deploy: install  ## Production step: migrate once (locked), before the workers start
 	$(BIN)/python -m survey_app.migrate_once

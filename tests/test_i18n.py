@@ -99,6 +99,15 @@ def test_every_ui_string_is_translated():
     )
 
 
+def test_catalog_holds_only_the_labels_the_code_uses():
+    """A label the code dropped leaves the catalogue too (`make translations` drops obsolete
+    entries), so a search for a label finds its one home, not a stale variant beside it."""
+    catalog = read_catalog()
+    stale = sorted({key(m) for m in catalog if m.id} - extracted_msgids())
+    assert not stale, "run `make translations`; no longer in the code:\n" + "\n".join(stale)
+    assert not catalog.obsolete
+
+
 def test_catalog_has_no_untranslated_or_fuzzy_entries():
     catalog = read_catalog()
     bad = [key(m) for m in catalog if m.id and not translated(m)]

@@ -51,6 +51,20 @@ class IntakeError(ValueError):
     """A change the rules refuse; the message is shown to the user as is."""
 
 
+def _audit_step(action: str, dossier: Dossier, by: User | None, **detail: Any) -> None:
+    """The audit row of one step of a dossier: its school, who took the step (else the
+    logged-in user) and its code, with the step's own `detail`."""
+    audit(
+        action,
+        "dossier",
+        dossier.id,
+        school_id=dossier.school_id,
+        user_id=by.id if by else None,
+        code=dossier.code,
+        **detail,
+    )
+
+
 def as_utc(value: datetime | None) -> datetime:
     """Naive UTC from a naive-UTC or aware datetime; now when None."""
     if value is None:
@@ -174,13 +188,10 @@ def create_dossier(
         )
     )
     _insert(dossier, to_local(dossier.received_at).year)
-    audit(
+    _audit_step(
         "create",
-        "dossier",
-        dossier.id,
-        school_id=school.id,
-        user_id=received_by.id if received_by else None,
-        code=dossier.code,
+        dossier,
+        received_by,
         procedure=procedure.code,
         channel=dossier.intake_channel.value,
         due_date=dossier.due_date.isoformat(),
@@ -303,13 +314,10 @@ def return_dossier(
     dossier.returned_by_id = returned_by.id if returned_by else None
     dossier.token_expires_at = link_expiry(calendar, returned_utc)
     db.session.flush()
-    audit(
+    _audit_step(
         "return",
-        "dossier",
-        dossier.id,
-        school_id=dossier.school_id,
-        user_id=returned_by.id if returned_by else None,
-        code=dossier.code,
+        dossier,
+        returned_by,
         on_time=not dossier.is_late,
         channel=dossier.return_channel.value,
         returned_at=returned_utc.isoformat(timespec="seconds"),
@@ -328,13 +336,10 @@ def mark_ready(dossier: Dossier, *, marked_by: User | None = None) -> Dossier:
         raise IntakeError(_("Hồ sơ đang chờ bổ sung, chưa thể có kết quả."))
     dossier.ready_at = utcnow()
     db.session.flush()
-    audit(
+    _audit_step(
         "mark_ready",
-        "dossier",
-        dossier.id,
-        school_id=dossier.school_id,
-        user_id=marked_by.id if marked_by else None,
-        code=dossier.code,
+        dossier,
+        marked_by,
         on_time=not dossier.is_late,
     )
     return dossier
@@ -357,14 +362,7 @@ def withdraw_dossier(
     dossier.withdrawn_at = as_utc(withdrawn_at)
     dossier.withdraw_reason = reason[:500]
     db.session.flush()
-    audit(
-        "withdraw",
-        "dossier",
-        dossier.id,
-        school_id=dossier.school_id,
-        user_id=withdrawn_by.id if withdrawn_by else None,
-        code=dossier.code,
-    )
+    _audit_step("withdraw", dossier, withdrawn_by)
     return dossier
 
 
@@ -418,13 +416,10 @@ def issue_apology(
         late_entry.record(apology)
     db.session.add(apology)
     db.session.flush()
-    audit(
+    _audit_step(
         "apology",
-        "dossier",
-        dossier.id,
-        school_id=dossier.school_id,
-        user_id=issued_by.id if issued_by else None,
-        code=dossier.code,
+        dossier,
+        issued_by,
         new_due_date=new_due_date.isoformat(),
         in_time=apology_in_time(dossier),
         **_backdated(late_entry),
@@ -466,14 +461,7 @@ def request_supplement(dossier: Dossier, *, papers: str, issued_by: User | None 
     )
     db.session.add(notice)
     db.session.flush()
-    audit(
-        "request_supplement",
-        "dossier",
-        dossier.id,
-        school_id=dossier.school_id,
-        user_id=issued_by.id if issued_by else None,
-        code=dossier.code,
-    )
+    _audit_step("request_supplement", dossier, issued_by)
     return notice
 
 
@@ -502,13 +490,10 @@ def complete_supplement(
         dossier.original_due_date = dossier.due_date
     dossier.due_date = due
     db.session.flush()
-    audit(
+    _audit_step(
         "complete_supplement",
-        "dossier",
-        dossier.id,
-        school_id=dossier.school_id,
-        user_id=completed_by.id if completed_by else None,
-        code=dossier.code,
+        dossier,
+        completed_by,
         due_date=due.isoformat(),
     )
     return notice
@@ -533,14 +518,7 @@ def refuse_dossier(dossier: Dossier, *, reason: str, refused_by: User | None = N
     dossier.withdrawn_at = now
     dossier.withdraw_reason = (_("Từ chối tiếp nhận, giải quyết") + ": " + reason)[:500]
     db.session.flush()
-    audit(
-        "refuse",
-        "dossier",
-        dossier.id,
-        school_id=dossier.school_id,
-        user_id=refused_by.id if refused_by else None,
-        code=dossier.code,
-    )
+    _audit_step("refuse", dossier, refused_by)
     return notice
 
 

@@ -17,18 +17,11 @@ from survey_app.dossiers.intake import (
     refuse_dossier,
     request_supplement,
 )
-from survey_app.dossiers.models import DossierStatus, Notice, NoticeKind
+from survey_app.dossiers.models import Notice, NoticeKind
 from survey_app.dossiers.print_views import principal_of
-from survey_app.dossiers.views import STAFF, load_dossier
+from survey_app.dossiers.views import STAFF, load_dossier, unless_open
 from survey_app.extensions import db
 from survey_app.timeutil import local_to_utc, to_local
-
-
-def _open_only(dossier):
-    if dossier.status is not DossierStatus.RECEIVED:
-        flash(_("Hồ sơ này không còn ở trạng thái đang giải quyết."), "error")
-        return redirect(url_for("dossiers.detail", code=dossier.code), 303)
-    return None
 
 
 @bp.route("/dossiers/<code>/supplement/new", methods=["GET", "POST"])
@@ -36,7 +29,7 @@ def _open_only(dossier):
 def request_supplement_view(code):
     """Record a supplement request (form 02); its print follows."""
     dossier = load_dossier(code)
-    if refused := _open_only(dossier):
+    if refused := unless_open(dossier):
         return refused
     form = SupplementForm()
     if form.validate_on_submit():
@@ -95,7 +88,7 @@ def complete_supplement_view(code):
 def refuse_view(code):
     """Record a refusal to receive or process the dossier (form 03); it closes it."""
     dossier = load_dossier(code)
-    if refused := _open_only(dossier):
+    if refused := unless_open(dossier):
         return refused
     form = RefusalForm()
     if form.validate_on_submit():

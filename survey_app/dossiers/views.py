@@ -56,6 +56,15 @@ def load_dossier(code: str) -> Dossier:
     return dossier
 
 
+def unless_open(dossier: Dossier):
+    """The redirect to the dossier's page, with why, when a step needs it still open
+    (received, being processed); None when it is."""
+    if dossier.status is not DossierStatus.RECEIVED:
+        flash(_("Hồ sơ này không còn ở trạng thái đang giải quyết."), "error")
+        return redirect(url_for("dossiers.detail", code=dossier.code), 303)
+    return None
+
+
 def school_procedures(active_only: bool = False) -> list[Procedure]:
     query = select(Procedure).where(Procedure.school_id == current_user.school_id)
     if active_only:
@@ -225,9 +234,8 @@ def detail(code):
 @role_required(*STAFF)
 def return_result(code):
     dossier = load_dossier(code)
-    if dossier.status is not DossierStatus.RECEIVED:
-        flash(_("Hồ sơ này không còn ở trạng thái đang giải quyết."), "error")
-        return redirect(url_for("dossiers.detail", code=code), 303)
+    if refused := unless_open(dossier):
+        return refused
     form = ReturnForm()
     if not form.is_submitted():
         form.return_channel.data = dossier.return_channel.value
@@ -281,9 +289,8 @@ def ready(code):
 @role_required(*STAFF)
 def withdraw(code):
     dossier = load_dossier(code)
-    if dossier.status is not DossierStatus.RECEIVED:
-        flash(_("Hồ sơ này không còn ở trạng thái đang giải quyết."), "error")
-        return redirect(url_for("dossiers.detail", code=code), 303)
+    if refused := unless_open(dossier):
+        return refused
     form = WithdrawForm()
     if form.validate_on_submit():
         assert form.reason.data is not None  # validated

@@ -72,6 +72,7 @@ def test_supplement_and_refusal_through_the_pages(client, auth, make):
     auth.login("clerk")
     dossier = make.dossier(received_at=local_now() - timedelta(hours=2))
     url = f"/dossiers/{dossier.code}/supplement/new"
+    assert f"Yêu cầu bổ sung, hoàn thiện hồ sơ {dossier.code}" in client.get(url).text
     assert post_form(client, url, {"papers": " "}).status_code == 400
     response = post_form(client, url, {"papers": f"Bản sao học bạ {HOSTILE}"})
     assert response.status_code == 303
@@ -100,6 +101,9 @@ def test_supplement_and_refusal_through_the_pages(client, auth, make):
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "PHIẾU TỪ CHỐI TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ" in html and "Mẫu số 03" in html
     assert HOSTILE not in html
+    other = make.dossier()  # the form's title names its dossier, in English too
+    english = client.get(f"/dossiers/{other.code}/refuse?lang=en").text
+    assert f"Refuse to receive or process dossier {other.code}" in english
 
 
 def test_control_sheet_and_book_print(client, auth, make):

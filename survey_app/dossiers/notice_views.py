@@ -24,36 +24,51 @@ from survey_app.extensions import db
 from survey_app.timeutil import local_to_utc, to_local
 
 
-@bp.route("/dossiers/<code>/supplement/new", methods=["GET", "POST"])
-@role_required(*STAFF)
-def request_supplement_view(code):
-    """Record a supplement request (form 02); its print follows."""
+def _notice_page(code: str, form, issue, done: str, **page):
+    """The form of a one-stop notice (Mẫu 02, 03) for an open dossier: on a valid submit,
+    `issue(dossier)` records it, then its print; else the form again (400 with why)."""
     dossier = load_dossier(code)
     if refused := unless_open(dossier):
         return refused
-    form = SupplementForm()
     if form.validate_on_submit():
-        assert form.papers.data is not None  # validated
         try:
-            notice = request_supplement(dossier, papers=form.papers.data, issued_by=current_user)
+            notice = issue(dossier)
         except IntakeError as error:
             form.form_errors.append(str(error))
         else:
             db.session.commit()
-            flash(_("Đã lập phiếu yêu cầu bổ sung. Hãy in và giao cho phụ huynh."), "success")
+            flash(done, "success")
             return redirect(url_for("dossiers.notice", code=code, notice_id=notice.id), 303)
     status = 400 if form.is_submitted() else 200
     return render_template(
         "dossiers/notice_form.html",
         form=form,
         dossier=dossier,
-        title=_("Yêu cầu bổ sung, hoàn thiện hồ sơ %(code)s", code=dossier.code),
+        title=page["title"] % {"code": dossier.code},
+        hint=page["hint"],
+        button=page["button"],
+    ), status
+
+
+@bp.route("/dossiers/<code>/supplement/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def request_supplement_view(code):
+    """Record a supplement request (form 02); its print follows."""
+    form = SupplementForm()
+    return _notice_page(
+        code,
+        form,
+        lambda dossier: request_supplement(
+            dossier, papers=form.papers.data or "", issued_by=current_user
+        ),
+        _("Đã lập phiếu yêu cầu bổ sung. Hãy in và giao cho phụ huynh."),
+        title=_("Yêu cầu bổ sung, hoàn thiện hồ sơ %(code)s"),
         hint=_(
             "Thời hạn giải quyết được tính lại từ khi nhận đủ hồ sơ; ngày hẹn ban đầu vẫn "
             "được giữ để tính thư xin lỗi."
         ),
         button=_("Lập phiếu yêu cầu bổ sung"),
-    ), status
+    )
 
 
 @bp.route("/dossiers/<code>/supplement/done", methods=["POST"])
@@ -87,29 +102,18 @@ def complete_supplement_view(code):
 @role_required(*STAFF)
 def refuse_view(code):
     """Record a refusal to receive or process the dossier (form 03); it closes it."""
-    dossier = load_dossier(code)
-    if refused := unless_open(dossier):
-        return refused
     form = RefusalForm()
-    if form.validate_on_submit():
-        assert form.reason.data is not None  # validated
-        try:
-            notice = refuse_dossier(dossier, reason=form.reason.data, refused_by=current_user)
-        except IntakeError as error:
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(_("Đã lập phiếu từ chối. Hãy in và giao cho phụ huynh."), "success")
-            return redirect(url_for("dossiers.notice", code=code, notice_id=notice.id), 303)
-    status = 400 if form.is_submitted() else 200
-    return render_template(
-        "dossiers/notice_form.html",
-        form=form,
-        dossier=dossier,
-        title=_("Từ chối tiếp nhận, giải quyết hồ sơ %(code)s", code=dossier.code),
+    return _notice_page(
+        code,
+        form,
+        lambda dossier: refuse_dossier(
+            dossier, reason=form.reason.data or "", refused_by=current_user
+        ),
+        _("Đã lập phiếu từ chối. Hãy in và giao cho phụ huynh."),
+        title=_("Từ chối tiếp nhận, giải quyết hồ sơ %(code)s"),
         hint=_("Hồ sơ bị từ chối được đóng lại và không tính vào tỷ lệ đúng hạn."),
         button=_("Lập phiếu từ chối"),
-    ), status
+    )
 
 
 @bp.route("/dossiers/<code>/notices/<int:notice_id>")

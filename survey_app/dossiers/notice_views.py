@@ -24,7 +24,7 @@ from survey_app.extensions import db
 from survey_app.timeutil import local_to_utc, to_local
 
 
-def _notice_page(code: str, form, issue, done: str, **page):
+def _notice_page(code: str, form, issue, done: str, *, title: str, hint: str, button: str):
     """The form of a one-stop notice (Mẫu 02, 03) for an open dossier: on a valid submit,
     `issue(dossier)` records it, then its print; else the form again (400 with why)."""
     dossier = load_dossier(code)
@@ -44,9 +44,9 @@ def _notice_page(code: str, form, issue, done: str, **page):
         "dossiers/notice_form.html",
         form=form,
         dossier=dossier,
-        title=page["title"] % {"code": dossier.code},
-        hint=page["hint"],
-        button=page["button"],
+        title=title % {"code": dossier.code},
+        hint=hint,
+        button=button,
     ), status
 
 

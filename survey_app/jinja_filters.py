@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 from flask import Flask
 from flask_babel import get_locale
+from markupsafe import Markup
 
 from survey_app.auth.models import Role
 from survey_app.cases.models import CaseStatus, EventKind, RootCause
@@ -51,7 +52,13 @@ ENUMS = SimpleNamespace(
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 
+def code_span(value: object) -> Markup:
+    """A tracking code as pages show it: monospace, never broken at its hyphen on a phone."""
+    return Markup('<span class="code">%s</span>') % value
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.filters["code"] = code_span  # {{ _('... %(code)s', code=dossier.code|code) }}
     app.jinja_env.filters["vn_date"] = format_date
     app.jinja_env.filters["vn_datetime"] = format_datetime
     app.jinja_env.filters["date_line"] = date_line  # {{ day|date_line(school.address) }}

@@ -7,6 +7,7 @@ docstring names its form (survey_app.dossiers.official_forms, docs/forms.md).
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import escape
 
 from survey_app.auth.decorators import role_required
 from survey_app.dossiers import bp, official_forms
@@ -21,6 +22,7 @@ from survey_app.dossiers.models import Notice, NoticeKind
 from survey_app.dossiers.print_views import principal_of
 from survey_app.dossiers.views import STAFF, load_dossier, unless_open
 from survey_app.extensions import db
+from survey_app.jinja_filters import code_span
 from survey_app.timeutil import local_to_utc, to_local
 
 
@@ -45,6 +47,7 @@ def _notice_page(code: str, form, issue, done: str, *, title: str, hint: str, bu
         form=form,
         dossier=dossier,
         title=title % {"code": dossier.code},
+        heading=escape(title) % {"code": code_span(dossier.code)},
         hint=hint,
         button=button,
     ), status

@@ -9,7 +9,7 @@ PORT ?= 5000
 APT_PACKAGES := chromium wrk poppler-utils fonts-dejavu-core fonts-liberation2 libreoffice-calc-nogui \
   libreoffice-writer-nogui
 
-.PHONY: install install-dev install-system run test test-faults bench bench-floor bench-city bench-rss lint format translations deploy clean
+.PHONY: install install-dev install-system run test test-faults bench bench-city bench-rss lint format translations deploy clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -44,9 +44,6 @@ test-faults: install-dev install-system  ## Fault injection: killed workers, dat
 
 bench: install-dev install-system  ## Benchmarks B1–B6 (see BENCHMARKS.md)
 	$(BIN)/python -m bench.run_all
-
-bench-floor: install-dev install-system  ## B1 beside the cheapest possible submit (PostgreSQL)
-	$(BIN)/python -m bench.b1_floor
 
 bench-city: install-dev  ## B7: the office's month over 2,000 schools, 10 M responses (PostgreSQL)
 	mkdir -p bench/results

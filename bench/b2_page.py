@@ -1,7 +1,9 @@
-"""B2 survey page render: GET /s/<token> (returned, unanswered) against GET /hello.
+"""B2 survey page render: GET /s/<token> (returned, unanswered) against GET /healthz.
 
 wrk (one thread) cycles through 1,000 pre-seeded tokens: token lookup, answered/expired
 checks, the form and the template, as a parent's phone asks for it. Every answer must be 200.
+Baseline: `GET /healthz`, the app's health check (one trivial query, the outbox's state and
+a Redis ping). No page or fragment is cached between requests.
 
     .venv/bin/python -m bench.b2_page [--db sqlite|postgresql|both] [--reps 5] [--duration 10]
 """
@@ -9,7 +11,7 @@ checks, the form and the template, as a parent's phone asks for it. Every answer
 import sys
 from datetime import timedelta
 
-from bench.b1_submit import CONNECTIONS, hello_file
+from bench.b1_submit import CONNECTIONS
 from bench.common import BENCH_DIR, alternate, db_version, write_requests, wrk
 from bench.seed import seed_tokens
 from bench.site import Site, wrk_main
@@ -23,14 +25,18 @@ def run(s: Site, reps: int = 5, duration: float = 10.0) -> dict:
 
     tokens = seed_tokens(s.app, s.base, TOKENS, utcnow() - timedelta(hours=2), "P")
     pages = write_requests(BENCH_DIR / "wrk" / "page.txt", [("GET", f"/s/{t}", "") for t in tokens])
-    hello = hello_file()
+    health = write_requests(BENCH_DIR / "wrk" / "healthz.txt", [("GET", "/healthz", "")])
     url = s.server.url
-    wrk(url, hello, 2, CONNECTIONS)  # warm-up: templates compiled, pools filled
+    wrk(url, health, 2, CONNECTIONS)  # warm-up: templates compiled, pools filled
     wrk(url, pages, 2, CONNECTIONS)
     runs: list[dict] = []
+    health_statuses: dict = {}
 
     def baseline(_i):
-        return wrk(url, hello, duration, CONNECTIONS)["rps"]
+        result = wrk(url, health, duration, CONNECTIONS)
+        for code, n in result["statuses"].items():
+            health_statuses[code] = health_statuses.get(code, 0) + n
+        return result["rps"]
 
     def subject(_i):
         result = wrk(url, pages, duration, CONNECTIONS)
@@ -47,6 +53,7 @@ def run(s: Site, reps: int = 5, duration: float = 10.0) -> dict:
         "connections": CONNECTIONS,
         "duration_s": duration,
         "other_statuses": other,
+        "baseline_statuses": health_statuses,  # 200 unless the health check found a fault
         "latency_p50_ms": [r["latency_p50_ms"] for r in runs],
         "latency_p99_ms": [r["latency_p99_ms"] for r in runs],
     }

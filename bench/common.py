@@ -342,19 +342,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-HELLO_APP = "bench.hello_app:create()"
+# What the benchmarks' gunicorn serves: the production app with /hello (bench.hello_app) and
+# B1's raw-SQL floor route (bench.floor_app), B1's baseline.
+BENCH_APP = "bench.floor_app:create()"
 
 
 class Gunicorn:
-    """gunicorn -c gunicorn.conf.py on `db` serving `bench.hello_app:create()` (the production
-    app with /hello) or `app`, production settings.
+    """gunicorn -c gunicorn.conf.py on `db` serving BENCH_APP (the production app with /hello
+    and B1's floor route) or `app`, production settings.
 
     Workers and worker class come from gunicorn.conf.py unchanged; worker recycling
     (max_requests) is off so that a benchmark never measures a worker's restart, and mail
     delivery after commit is off (the case's mail is still written to the outbox).
     """
 
-    def __init__(self, db: Database, name: str = "gunicorn", app: str = HELLO_APP):
+    def __init__(self, db: Database, name: str = "gunicorn", app: str = BENCH_APP):
         self.db = db
         self.app = app
         self.port = free_port()

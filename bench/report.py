@@ -8,8 +8,8 @@ from bench.common import ROOT
 START = "<!-- bench:generated:start (bench/run_all.py rewrites this block) -->"
 END = "<!-- bench:generated:end -->"
 MEASURES = {
-    "B1": "submit throughput (req/s)",
-    "B2": "survey page render (req/s)",
+    "B1": "submit ÷ raw-SQL floor (req/s)",
+    "B2": "survey page ÷ /healthz (req/s)",
     "B3": "monthly aggregate over 1 M responses (s)",
     "B4": "1,000 QR slips to PDF (s)",
     "B5": "monthly PDF report with 4 charts (s)",
@@ -82,6 +82,18 @@ def details(results: list[dict]) -> str:
                 f"{mem['worker_peak_rss_mb']} MB ({mem['workers']} workers"
                 f"{', one replaced' if mem['workers_replaced'] else ''}) |"
             )
+        out += [
+            "",
+            "B1 against `/hello` (history only, not a goal): "
+            + "; ".join(
+                f"{r['db']} submit ÷ hello {_n(r['submit_over_hello']['ratio'])}, floor ÷ hello "
+                f"{_n(r['floor_over_hello']['ratio'])} (/hello {min(r['hello_rps']):,}–"
+                f"{max(r['hello_rps']):,} req/s), floor {r['floor_stored']:,} / "
+                f"{r['floor_sent']:,} stored"
+                for r in b1
+                if "submit_over_hello" in r
+            ),
+        ]
         out.append("")
     b3 = _by(results, "B3")
     if b3:

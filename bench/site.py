@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import text
 
 from bench.common import (
-    HELLO_APP,
+    BENCH_APP,
     Database,
     Gunicorn,
     create_database,
@@ -64,7 +64,7 @@ def build(kind: str, name: str = SITE_NAME) -> tuple[Database, object, Base]:
 
 
 @contextlib.contextmanager
-def site(kind: str, serve: bool = True, wsgi_app: str = HELLO_APP) -> Iterator[Site]:
+def site(kind: str, serve: bool = True, wsgi_app: str = BENCH_APP) -> Iterator[Site]:
     """A fresh site (see build), served by gunicorn running `wsgi_app` unless not `serve`."""
     db, app, base = build(kind)
     if not serve:

@@ -621,8 +621,8 @@ def test_a_parents_answer_is_nobodys_even_from_a_staff_browser(client, make, aut
     assert row.entity_id == stored(dossier).id
 
 
-def test_the_blank_form_is_rendered_once_and_a_refused_one_keeps_its_answers(client, make):
-    """The cached fields of a blank form never leak a parent's answers or errors."""
+def test_a_refused_form_keeps_its_answers_and_a_blank_one_shows_none(client, make):
+    """One parent's answers or errors never reach another parent's blank form."""
     first, second = returned_dossier(make), returned_dossier(make)
     step_one(client, first, "satisfied")
     step_one(client, second, "very_satisfied")
@@ -637,6 +637,6 @@ def test_the_blank_form_is_rendered_once_and_a_refused_one_keeps_its_answers(cli
     assert again.count('type="radio"') == blank.count('type="radio"') == 16
     english = client.get(f"/s/{second.token}/more?lang=en").get_data(as_text=True)
     assert "Very satisfied" in english and "Rất hài lòng" not in english.split("<form", 1)[1]
-    # Step 1's blank form is cached apart from step 2's.
+    # Step 1's blank form has its three choices, not step 2's questions.
     third = returned_dossier(make)
     assert open_form(client, third)[0].count('type="radio"') == 3

@@ -2,7 +2,6 @@
 /s/<token>/more, the thank-you page, and /s (short code)."""
 
 from flask import current_app, get_template_attribute, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -64,19 +63,9 @@ def _answered(dossier: Dossier):
     return render_template("survey/answered.html", dossier=dossier), 409
 
 
-# The fields of a blank form are the same for every parent: rendered once per worker,
-# language, question version and form (step 1, step 2 either way), not at every page view.
-_blank_fields: dict[tuple[str, str, str], Markup] = {}
-
-
 def _fields_html(form: BaseSurveyForm) -> Markup:
-    render = get_template_attribute("survey/_fields.html", "parent_fields")
-    if form.errors or any(field.data for field in form if field.name != "csrf_token"):
-        return render(form, questions)
-    key = (str(get_locale()), questions.VERSION, type(form).__name__)
-    if key not in _blank_fields:
-        _blank_fields[key] = render(form, questions)
-    return _blank_fields[key]
+    """The form's questions, rendered by the macro every survey page shares."""
+    return get_template_attribute("survey/_fields.html", "parent_fields")(form, questions)
 
 
 def _form_page(dossier: Dossier, form: BaseSurveyForm, status: int = 200):

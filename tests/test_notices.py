@@ -132,6 +132,33 @@ def test_control_sheet_and_book_print(client, auth, make):
     assert f"{dossier.code}/TN" in receipt
 
 
+@pytest.mark.parametrize("moved", [True, False])
+def test_a_moved_due_date_is_said_only_when_it_moved(client, auth, make, moved):
+    """A supplement completed early enough leaves the due date where it was: the dossier,
+    the control sheet and the register then show no "first due date"."""
+    auth.login("principal")
+    # Received Monday 06/01/2020 at 09:00 for a 1-working-day procedure: due Tuesday 07/01.
+    dossier = make.dossier(received_at=datetime(2020, 1, 6, 9))
+    assert dossier.procedure.working_days == 1 and dossier.due_date == date(2020, 1, 7)
+    notice = request_supplement(dossier, papers="Ảnh 3x4.")
+    notice.issued_at = local_to_utc(datetime(2020, 1, 6, 9, 30))
+    # Back the same morning (still due 07/01), or on Friday 10/01 (due Monday 13/01).
+    back = datetime(2020, 1, 10, 10) if moved else datetime(2020, 1, 6, 10)
+    complete_supplement(dossier, completed_at=local_to_utc(back))
+    db.session.commit()
+    assert dossier.original_due_date == date(2020, 1, 7)
+    assert dossier.due_date == (date(2020, 1, 13) if moved else date(2020, 1, 7))
+    pages = [
+        client.get(f"/dossiers/{dossier.code}").text,
+        client.get(f"/dossiers/{dossier.code}/control-sheet").text,
+    ]
+    said = "hẹn ban đầu 07/01/2020, dời do yêu cầu bổ sung"
+    assert all((said in page) is moved for page in pages)
+    book = client.get("/dossiers/book?month=2020-01").text
+    assert ("<small>(07/01/2020)</small>" in book) is moved
+    assert 'style="' not in pages[1]  # the columns' widths are print.css's (CSP: no inline)
+
+
 @pytest.mark.parametrize(
     "path",
     ["/dossiers/{code}/control-sheet", "/dossiers/{code}/notices/{notice}", "/dossiers/book"],

@@ -290,6 +290,14 @@ class Dossier(Model):
         return func.coalesce(cls.original_due_date, cls.due_date)
 
     @property
+    def due_date_moved_from(self) -> date | None:
+        """The receipt's due date, when a completed supplement request moved it; else None
+        (a supplement completed early enough may leave the due date where it was)."""
+        if self.original_due_date is not None and self.original_due_date != self.due_date:
+            return self.original_due_date
+        return None
+
+    @property
     def is_backdated(self) -> bool:
         """Its return was entered after the fact ("nhập bù")."""
         return self.return_entered_at is not None

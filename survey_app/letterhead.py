@@ -5,8 +5,10 @@ of administrative documents): the issuing body under its parent body at the top 
 national title and motto at the top right, the number and symbol, then the place and date.
 """
 
+import functools
 from datetime import date
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
@@ -19,6 +21,20 @@ SERIF_EMBEDDED = "Liberation Serif"
 # The lowest administrative units (since 1/7/2025: communes, wards and special zones directly
 # under the provinces and cities); a school's date line names the one it stands in.
 _LOCAL_UNITS = ("phường", "xã", "đặc khu", "thị trấn")
+
+
+def in_vietnamese(view):
+    """A view of a printed paper renders it in Vietnamese, whatever language the staff
+    member reads the app in: Vietnamese is the official language of a school (Law on
+    Education 43/2019/QH14, Art. 11(1)), and the papers are its documents. (The reports'
+    PDF and DOCX do the same, in reports/exports.py.)"""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        with force_locale("vi"):
+            return view(*args, **kwargs)
+
+    return wrapper
 
 
 def place_name(address: str | None) -> str:

@@ -23,6 +23,7 @@ from survey_app.dossiers.print_views import principal_of
 from survey_app.dossiers.views import STAFF, load_dossier, unless_open
 from survey_app.extensions import db
 from survey_app.jinja_filters import code_span
+from survey_app.letterhead import in_vietnamese
 from survey_app.timeutil import local_to_utc, to_local
 
 
@@ -121,6 +122,7 @@ def refuse_view(code):
 
 @bp.route("/dossiers/<code>/notices/<int:notice_id>")
 @role_required(*STAFF)
+@in_vietnamese
 def notice(code, notice_id):
     """Print a supplement request or a refusal, A4.
 

@@ -22,6 +22,7 @@ from survey_app.dossiers.register import month_bounds
 from survey_app.dossiers.views import STAFF, load_dossier
 from survey_app.dossiers.workdays import WorkCalendar
 from survey_app.extensions import db
+from survey_app.letterhead import in_vietnamese
 from survey_app.parsing import ParseError, parse_date, parse_month
 from survey_app.schools import School
 from survey_app.timeutil import local_today, period_bounds_utc, to_local
@@ -75,6 +76,7 @@ def slip_context(dossier: Dossier, desk: dict | None = None) -> dict:
 
 @bp.route("/dossiers/<code>/receipt")
 @role_required(*STAFF)
+@in_vietnamese
 def receipt(code):
     """Print the receipt, A5 (A4, 80 mm): "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", Mẫu số
     01 (official_forms.RECEIPT)."""
@@ -100,6 +102,7 @@ def receipt(code):
 
 @bp.route("/dossiers/<code>/slip")
 @role_required(*STAFF)
+@in_vietnamese
 def slip(code):
     dossier = load_dossier(code)
     layout = _layout(SLIP_LAYOUTS)
@@ -110,6 +113,7 @@ def slip(code):
 
 @bp.route("/dossiers/<code>/questionnaire")
 @role_required(*STAFF)
+@in_vietnamese
 def questionnaire(code):
     """The survey on A5 paper, for a parent without a smartphone; typed in on the
     paper-entry page, which has the same order and numbering."""
@@ -120,6 +124,7 @@ def questionnaire(code):
 
 @bp.route("/dossiers/slips")
 @role_required(*STAFF)
+@in_vietnamese
 def slips():
     raw = request.args.get("date") or local_today().isoformat()
     try:
@@ -155,6 +160,7 @@ def slips():
 
 @bp.route("/dossiers/<code>/apology")
 @role_required(*STAFF)
+@in_vietnamese
 def apology_letter(code):
     """Print the apology letter, A4: "Phiếu xin lỗi và hẹn lại ngày trả kết quả", Mẫu số 04
     (title of Circular 01/2018/TT-VPCP; the 2025 circular's form 04 title is unverified:
@@ -258,6 +264,7 @@ def _control_steps(dossier: Dossier) -> list[dict]:
 
 @bp.route("/dossiers/<code>/control-sheet")
 @role_required(*STAFF)
+@in_vietnamese
 def control_sheet(code):
     """Print the dossier's control sheet, A4: "Phiếu kiểm soát quá trình giải quyết hồ sơ",
     Mẫu số 06, Phụ lục I, Thông tư 03/2025/TT-VPCP implementing Decree 118/2025/NĐ-CP
@@ -277,6 +284,7 @@ def control_sheet(code):
 
 @bp.route("/dossiers/book")
 @role_required(*STAFF)
+@in_vietnamese
 def book():
     """Print the month's register, A4 landscape: "Sổ theo dõi hồ sơ", Mẫu số 07, Phụ lục I,
     Thông tư 03/2025/TT-VPCP implementing Decree 118/2025/NĐ-CP (Mẫu số 06 of Circular

@@ -1,6 +1,7 @@
 """The one-stop forms as the printer gets them: Chromium's PDF at A4 (the register A4
 landscape), one page each, with the form's title and number on it."""
 
+import re
 import subprocess
 from datetime import timedelta
 
@@ -102,3 +103,39 @@ def test_forms_print_on_one_a4_page_each(browser, live_server, make, tmp_path):
             assert (tmp_path / f"{name}.png").stat().st_size > 0
     finally:
         context.close()
+
+
+def test_a_paper_on_two_pages_has_its_top_margin_on_the_second(
+    browser, live_server, make, tmp_path
+):
+    """The longest supplement request runs onto a second A4 page, whose text starts below
+    a margin as the first page's does (it once began at the paper's edge)."""
+    user = make.user("clerk")
+    dossier = make.dossier(received_at=to_local(utcnow()).replace(tzinfo=None) - timedelta(hours=2))
+    line = "Bản sao giấy khai sinh có chứng thực; học bạ bản chính; đơn đề nghị.\n"
+    notice = request_supplement(dossier, papers=(line * 40)[:2000])  # the form's maximum
+    db.session.commit()
+    context = browser.new_context(viewport={"width": round(210 * MM), "height": 900})
+    page = context.new_page()
+    browser_login(page, live_server, user)
+    page.emulate_media(media="print")
+    try:
+        page.goto(f"{live_server.url}/dossiers/{dossier.code}/notices/{notice.id}")
+        path = tmp_path / "long.pdf"
+        path.write_bytes(page.pdf(prefer_css_page_size=True, print_background=True))
+    finally:
+        context.close()
+    assert len(PdfReader(path).pages) == 2
+    for number in (1, 2):
+        words = subprocess.run(
+            ["pdftotext", "-f", str(number), "-l", str(number), "-bbox", str(path), "-"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+        tops = [float(y) for y in re.findall(r'<word xMin="[\d.]+" yMin="([\d.]+)"', words)]
+        lefts = [float(x) for x in re.findall(r'<word xMin="([\d.]+)"', words)]
+        assert tops, number
+        assert min(tops) / 72 * 25.4 >= 10, (number, min(tops))  # the form mark: 12 mm
+        assert min(lefts) / 72 * 25.4 >= 25, (number, min(lefts))  # the left margin: 30 mm

@@ -47,9 +47,14 @@ def test_paper_entry_refused_to_the_clerk_who_handled_the_dossier(client, auth, 
     school = make.school()
     make.user("principal", username="hieutruong", school=school)
     clerk = auth.login("clerk", username="motcua")
+    other = returned_dossier(make)  # handled by nobody here: the clerk may enter it
     for field in ("received_by_id", "returned_by_id"):
         dossier = returned_dossier(make, **{field: clerk.id})
         url = f"/survey-entry/{dossier.code}"
+        # The list does not send the clerk there: the row says someone else enters it.
+        index = client.get("/survey-entry").text
+        assert f'href="{url}"' not in index and f'href="/survey-entry/{other.code}"' in index
+        assert "Cán bộ khác nhập" in index
         page = client.get(url)
         assert page.status_code == 403
         assert "nhờ một cán bộ khác nhập" in page.get_data(as_text=True)
@@ -63,6 +68,7 @@ def test_paper_entry_refused_to_the_clerk_who_handled_the_dossier(client, auth, 
 def test_paper_entry_allowed_when_the_school_has_one_staff_member(client, auth, make):
     clerk = auth.login("clerk", username="duynhat")
     dossier = returned_dossier(make, received_by_id=clerk.id, returned_by_id=clerk.id)
+    assert f'href="/survey-entry/{dossier.code}"' in client.get("/survey-entry").text
     assert _post(client, f"/survey-entry/{dossier.code}", {"overall": "satisfied"}).status_code == (
         303
     )

@@ -29,19 +29,34 @@ class Refusal:
     message: str
 
 
-def handled_by(dossier: Dossier, user: User | None) -> bool:
-    """Whether `user` received or returned the dossier, in a school with more than one
-    active staff member (a one-person desk has nobody else to enter it)."""
-    if user is None or user.id not in (dossier.received_by_id, dossier.returned_by_id):
-        return False
+def _handled(dossier: Dossier, user: User | None) -> bool:
+    return user is not None and user.id in (dossier.received_by_id, dossier.returned_by_id)
+
+
+def _more_than_one_staff(school_id: int) -> bool:
     staff = db.session.execute(
         select(func.count(User.id)).where(
-            User.school_id == dossier.school_id,
+            User.school_id == school_id,
             User.active.is_(True),
             User.role.in_((Role.PRINCIPAL, Role.CLERK)),
         )
     ).scalar_one()
     return staff > 1
+
+
+def handled_by(dossier: Dossier, user: User | None) -> bool:
+    """Whether `user` received or returned the dossier, in a school with more than one
+    active staff member (a one-person desk has nobody else to enter it)."""
+    return _handled(dossier, user) and _more_than_one_staff(dossier.school_id)
+
+
+def handled_among(dossiers: list[Dossier], user: User | None) -> set[int]:
+    """The ids of one school's `dossiers` that `user` may not enter (handled_by), with one
+    count of the school's staff for the whole list."""
+    mine = [d for d in dossiers if _handled(d, user)]
+    if not mine or not _more_than_one_staff(mine[0].school_id):
+        return set()
+    return {d.id for d in mine}
 
 
 def refusal(

@@ -17,7 +17,7 @@ from survey_app.survey import bp
 from survey_app.survey.forms import PaperEntryForm
 from survey_app.survey.lookup import normalise_short_code
 from survey_app.survey.models import Response, ResponseChannel
-from survey_app.survey.refusal import late_entry, refusal
+from survey_app.survey.refusal import handled_among, late_entry, refusal
 from survey_app.survey.submit import store_response
 
 STAFF_ROLES = ("principal", "clerk")
@@ -57,9 +57,11 @@ def paper_index():
         dossier = _dossier_for_code(school_id, code)
         if dossier is not None:
             return redirect(url_for("survey.paper_entry", code=dossier.code))
+    dossiers = _unanswered_returned(school_id)
     return render_template(
         "survey/paper_index.html",
-        dossiers=_unanswered_returned(school_id),
+        dossiers=dossiers,
+        handled=handled_among(dossiers, current_user),  # someone else enters these
         code=code,
         not_found=bool(code),
     ), 404 if code else 200

@@ -273,6 +273,21 @@ def test_every_staff_page_fits_390_px_with_a_folded_menu(live_server, narrow, de
     assert checked == len(principal_pages) + len(clerk_pages) + len(office_pages)
 
 
+def test_paper_entry_questions_keep_their_width_at_390_px(live_server, narrow, desk):
+    """On a phone the detail questions of the paper form stack above their answers; beside
+    them they were squeezed to one word a line."""
+    browser_login(narrow, live_server, desk["principal"])
+    narrow.goto(f"{live_server.url}/survey-entry")
+    entry = narrow.locator("table a", has_text="Nhập phiếu").first.get_attribute("href")
+    _no_sideways_scroll(narrow, f"{live_server.url}{entry}", "paper entry")
+    lines = narrow.eval_on_selector_all(
+        ".pq-row legend",
+        "els => els.map(e => e.getBoundingClientRect().height"
+        " / parseFloat(getComputedStyle(e).lineHeight))",
+    )
+    assert len(lines) == 6 and max(lines) <= 3, lines  # no question over three lines
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_screenshots_of_the_desk(live_server, browser, desk, make, width, shots):
     """Register, settings, users and schools as the principal and the office see them."""

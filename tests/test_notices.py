@@ -85,6 +85,7 @@ def test_supplement_and_refusal_through_the_pages(client, auth, make):
     assert HOSTILE not in html and "&lt;script&gt;" in html
     page = client.get(f"/dossiers/{dossier.code}").get_data(as_text=True)
     assert "Chờ bổ sung hồ sơ" in page
+    assert "<dt>Trạng thái</dt><dd>Chờ bổ sung hồ sơ</dd>" in page  # as the badge says
     done = post_form(
         client,
         f"/dossiers/{dossier.code}/supplement/done",

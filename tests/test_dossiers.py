@@ -308,6 +308,8 @@ def test_other_schools_dossier_is_404(client, auth, make):
     auth.login("principal")
     for suffix in ("", "/receipt", "/slip", "/return", "/withdraw", "/apology/new"):
         assert client.get(f"/dossiers/{foreign.code}{suffix}").status_code == 404
+    page = client.get(f"/dossiers/{foreign.code}").text  # said to staff, not to a parent
+    assert "không thuộc trường của Ông/Bà" in page and "mã trên phiếu" not in page
 
 
 def test_concurrent_intakes_get_distinct_consecutive_codes(app, make):

@@ -6,6 +6,7 @@ import io
 from datetime import date
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -42,7 +43,9 @@ def test_the_reports_in_the_plans_order(app, make):
         "định kỳ 6 tháng năm 2020",
         "định kỳ 9 tháng năm 2020",
         "định kỳ năm 2020",
-    ]
+    ]  # in a sentence; standing alone (a title, a list), capitalised:
+    assert reports[3].heading() == "Định kỳ năm 2020"
+    assert periods.parse_period("2020-03").heading() == "Tháng 03/2020"
 
 
 def test_decree_09_cut_off_runs_from_the_15th_to_the_14th(app, make):
@@ -146,14 +149,18 @@ def test_every_format_carries_the_cover(app, make):
     ]
     data = exports.export(school, r3, True, "csv", date(2020, 1, 20))[0]
     head = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[:4]
-    assert head == [[f"{school.name} – định kỳ 3 tháng năm 2020"]] + [[x] for x in lines]
+    assert head == [[f"{school.name} – Định kỳ 3 tháng năm 2020"]] + [[x] for x in lines]
     data = exports.export(school, r3, True, "xlsx", date(2020, 1, 20))[0]
     sheet = load_workbook(io.BytesIO(data), read_only=True)["Tổng hợp"]
     assert [r[0] for r in sheet.iter_rows(min_row=2, max_row=4, values_only=True)] == lines
     pdf = exports.export(school, r3, True, "pdf", date(2020, 1, 20))[0]
     text = _pdf_text(pdf)
-    for line in lines:
+    for line in ["Định kỳ 3 tháng năm 2020", *lines]:
         assert line in text, line
+    docx = exports.export(school, r3, True, "docx", date(2020, 1, 20))[0]
+    paragraphs = [p.text for p in Document(io.BytesIO(docx)).paragraphs]
+    for line in ["Định kỳ 3 tháng năm 2020", *lines]:
+        assert line in paragraphs, line
 
 
 def _pdf_text(data: bytes) -> str:
@@ -179,7 +186,9 @@ def test_the_report_page_states_the_cover(client, auth, make, monkeypatch):
     monkeypatch.setattr("survey_app.reports.views.local_today", lambda: date(2020, 3, 9))
     auth.login("principal")
     html = client.get("/reports?period=2020-R6").get_data(as_text=True)
-    assert "định kỳ 6 tháng năm 2020" in html
+    assert "Báo cáo · Định kỳ 6 tháng năm 2020</h1>" in html
+    assert "Nộp báo cáo định kỳ 6 tháng năm 2020" in html  # in a sentence
+    assert ">Định kỳ 6 tháng năm 2020</option>" in html
     for line in (
         "Kỳ số liệu: từ ngày 01/11/2019 đến ngày 30/04/2020",
         "Hạn gửi: trước ngày 15/05/2020",

@@ -108,7 +108,7 @@ def write_csv(report: Report) -> bytes:
 
 def _heading(report: Report) -> str:
     name = report.school.name if report.school else _("Tất cả các trường")
-    return f"{name} – {report.period.label()}"
+    return f"{name} – {report.period.heading()}"
 
 
 def _xlsx_cell(ws, value, fmt: str, bold: bool = False) -> "Cell":

@@ -183,7 +183,7 @@ def _story(report: Report, st) -> list:
             _("Kết quả khảo sát sự hài lòng của phụ huynh và giải quyết thủ tục hành chính"),
             st["center_bold"],
         ),
-        para(period.label()[:1].upper() + period.label()[1:], st["center"]),
+        para(period.heading(), st["center"]),
         *(para(line, st["center"]) for line in cover_lines(period, report.made_on)),
         Spacer(1, 6),
         para(_("Kính gửi: %(to)s", to=recipient(report)), st["center"]),

@@ -78,6 +78,13 @@ class Period:
             b=self.last_day.strftime("%d/%m/%Y"),
         )
 
+    def heading(self) -> str:
+        """The label where it stands alone (a title, a list of periods): capitalised, so the
+        plan's reports read "Định kỳ năm 2026" there and "... định kỳ năm 2026" in a
+        sentence."""
+        text = self.label()
+        return text[:1].upper() + text[1:]
+
     def months(self) -> list["Period"]:
         """The calendar months this period touches, in order."""
         out, d = [], date(self.start.year, self.start.month, 1)

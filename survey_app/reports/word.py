@@ -281,7 +281,7 @@ def write_docx(report: Report) -> bytes:
             align=CENTER,
             after=0,
         )
-        _para(doc, report.period.label(), 13, align=CENTER, after=0)
+        _para(doc, report.period.heading(), 13, align=CENTER, after=0)
         for line in cover_lines(report.period, report.made_on):  # window, due, provisional
             _para(doc, line, 13, align=CENTER, after=0)
         _para(doc, _("Kính gửi: %(to)s", to=recipient(report)), 14, align=CENTER, after=12)

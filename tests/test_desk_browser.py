@@ -11,6 +11,8 @@ import pytest
 from survey_app.cases.routing import route_response
 from survey_app.extensions import db
 from survey_app.forms import MESSAGES
+from survey_app.kiosk.device import digest, new_secret
+from survey_app.kiosk.models import KioskDevice
 from survey_app.timeutil import LOCAL_TZ
 from tests.conftest import browser_login
 
@@ -271,6 +273,27 @@ def test_every_staff_page_fits_390_px_with_a_folded_menu(live_server, narrow, de
         assert menu.locator("nav a").first.is_visible()
         assert narrow.evaluate("document.documentElement.scrollWidth") <= 390
     assert checked == len(principal_pages) + len(clerk_pages) + len(office_pages)
+
+
+def test_row_actions_stay_on_screen_at_390_px(live_server, narrow, desk):
+    """Lists whose rows end in buttons fold into cards on a phone: no action hides in a
+    table scrolled sideways (the kiosks' revoke, a procedure's edit)."""
+    db.session.add(
+        KioskDevice(
+            school_id=desk["principal"].school_id,
+            name="Quầy 1",
+            created_by=desk["principal"],
+            secret_hash=digest(new_secret()),
+        )
+    )
+    db.session.commit()
+    browser_login(narrow, live_server, desk["principal"])
+    for path, action in (("/kiosks", "Thu hồi"), ("/procedures", "Sửa")):
+        _no_sideways_scroll(narrow, f"{live_server.url}{path}", path)
+        found = narrow.locator("main table").get_by_text(action, exact=True)
+        assert found.count() >= 1, path
+        for box in (found.nth(i).bounding_box() for i in range(found.count())):
+            assert box is not None and box["x"] + box["width"] <= 390, (path, box)
 
 
 def test_paper_entry_questions_keep_their_width_at_390_px(live_server, narrow, desk):

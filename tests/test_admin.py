@@ -188,6 +188,7 @@ def test_office_creates_a_school_with_procedures_and_its_principal(app, client, 
         },
     )
     assert missing.status_code == 400
+    assert "Vui lòng chọn trường." in missing.text  # a list is chosen from, not typed
 
 
 @pytest.mark.parametrize("role", ["principal", "clerk"])

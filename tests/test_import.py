@@ -202,6 +202,15 @@ def test_web_import_with_one_bad_row_writes_nothing(client, auth):
     assert _count() == 0
 
 
+def test_web_import_without_a_file_asks_for_one(client, auth):
+    auth.login("principal")
+    token = csrf_token_from(client.get("/dossiers/import").text)
+    response = client.post(
+        "/dossiers/import", data={"csrf_token": token}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400 and "Vui lòng chọn tệp CSV để nhập." in response.text
+
+
 def test_web_import_needs_csrf_and_the_principal(client, auth):
     auth.login("principal")
     response = client.post(

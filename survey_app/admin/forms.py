@@ -53,7 +53,9 @@ class StaffForm(Form):
 
 
 class PrincipalForm(StaffForm):
-    school = SelectField(_l("Trường"), coerce=str, validators=[DataRequired()])
+    school = SelectField(
+        _l("Trường"), coerce=str, validators=[DataRequired(_l("Vui lòng chọn trường."))]
+    )
 
 
 class SchoolForm(Form):

@@ -193,7 +193,9 @@ class CalendarDayForm(Form):
 
 
 class ImportForm(Form):
-    file = FileField(_l("Tệp CSV (UTF-8)"), validators=[FileRequired()])
+    file = FileField(
+        _l("Tệp CSV (UTF-8)"), validators=[FileRequired(_l("Vui lòng chọn tệp CSV để nhập."))]
+    )
 
 
 class ConfirmForm(Form):

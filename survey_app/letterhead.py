@@ -23,6 +23,15 @@ SERIF_EMBEDDED = "Liberation Serif"
 _LOCAL_UNITS = ("phường", "xã", "đặc khu", "thị trấn")
 
 
+def signature_block(school) -> tuple[str, list[str]]:
+    """The signer's title and the "Nơi nhận" lines of a report, the same in the PDF and the
+    DOCX (Decree 30/2020/NĐ-CP, Appendix I: the addressee already named in "Kính gửi" is
+    "Như trên", then the copy kept by the records office). No caption under the title:
+    the signature, the seal and the name follow it."""
+    title = _("HIỆU TRƯỞNG") if school else _("THỦ TRƯỞNG ĐƠN VỊ")
+    return title, [_("- Như trên;"), _("- Lưu: VT.")]
+
+
 def in_vietnamese(view):
     """A view of a printed paper renders it in Vietnamese, whatever language the staff
     member reads the app in: Vietnamese is the official language of a school (Law on

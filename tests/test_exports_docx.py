@@ -98,6 +98,11 @@ def test_docx_has_the_decree_30_layout_and_every_figure_of_the_pdf(client, auth,
     missing = [f for f in figures if f not in cells]
     assert not missing, missing
     assert not [f for f in figures if f not in pdf]
+    # one signature block in both: "Nơi nhận" with "Như trên", no caption under the title
+    cells_text = " ".join(cells)
+    for line in ("Nơi nhận:", "- Như trên;", "- Lưu: VT.", "HIỆU TRƯỞNG"):
+        assert line in cells_text and line in pdf, line
+    assert "(Ký, ghi rõ" not in cells_text + pdf
     # what the report sent upwards never carries
     assert HOSTILE not in text + " ".join(cells)
     assert "Theo cán bộ tiếp nhận" not in text

@@ -31,7 +31,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from survey_app.letterhead import MOTTO, NATION, SERIF_EMBEDDED, date_line
+from survey_app.letterhead import MOTTO, NATION, SERIF_EMBEDDED, date_line, signature_block
 from survey_app.reports import charts, pdf_charts
 from survey_app.reports.periods import cover_lines
 from survey_app.reports.stats import pct
@@ -277,12 +277,11 @@ def _summary_grid(summary: DataTable, st) -> Table:
 
 
 def _signature(report: Report, st) -> list:
+    title, recipients = signature_block(report.school)
     left = [
         para(_("Nơi nhận:"), st["small"], bold=True),
-        para(_("- Cơ quan quản lý cấp trên;"), st["small"]),
-        para(_("- Lưu: VT."), st["small"]),
+        *(para(line, st["small"]) for line in recipients),
     ]
-    title = _("HIỆU TRƯỞNG") if report.school else _("THỦ TRƯỞNG ĐƠN VỊ")
     right = [
         para(title, st["center_bold"]),
         Spacer(1, 50),

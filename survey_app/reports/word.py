@@ -19,7 +19,7 @@ from docx.shared import Cm, Pt
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from survey_app.letterhead import MOTTO, NATION, SERIF, date_line
+from survey_app.letterhead import MOTTO, NATION, SERIF, date_line, signature_block
 from survey_app.reports import charts
 from survey_app.reports.periods import cover_lines
 from survey_app.reports.stats import pct
@@ -245,14 +245,14 @@ def _signature(doc, report: Report) -> None:
     _row_flag(grid.rows[0], "w:cantSplit")  # the signature block stays on one page
     left, right = grid.rows[0].cells
     left.paragraphs[0].text = ""
+    title, recipients = signature_block(report.school)
     _font(left.paragraphs[0].add_run(_("Nơi nhận:")), 12, bold=True, italic=True)
-    _para(left, _("- Như trên;"), 11, after=0)
-    _para(left, _("- Lưu: VT."), 11, after=0)
-    title = _("HIỆU TRƯỞNG") if report.school else _("THỦ TRƯỞNG ĐƠN VỊ")
+    for line in recipients:
+        _para(left, line, 11, after=0)
     right.paragraphs[0].text = ""
     _font(right.paragraphs[0].add_run(title), 13, bold=True)
     right.paragraphs[0].alignment = CENTER
-    _para(right, _("(Ký, ghi rõ họ tên và đóng dấu)"), 12, italic=True, align=CENTER, after=60)
+    _para(right, "", 12, align=CENTER, after=60)  # the signature and the seal
     _para(right, report.principal_name, 13, bold=True, align=CENTER)
 
 

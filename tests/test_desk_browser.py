@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from survey_app.cases.routing import route_response
+from survey_app.dossiers.intake import request_supplement
 from survey_app.extensions import db
 from survey_app.forms import MESSAGES
 from survey_app.kiosk.device import digest, new_secret
@@ -286,11 +287,21 @@ def test_row_actions_stay_on_screen_at_390_px(live_server, narrow, desk):
             secret_hash=digest(new_secret()),
         )
     )
+    khoi = desk["dossiers"][0]  # open: papers asked for, the clerk records their return
+    request_supplement(khoi, papers="Bản sao giấy khai sinh.")
     db.session.commit()
     browser_login(narrow, live_server, desk["principal"])
-    for path, action in (("/kiosks", "Thu hồi"), ("/procedures", "Sửa")):
+    for path, action in (
+        ("/kiosks", "Thu hồi"),
+        ("/procedures", "Sửa"),
+        (f"/dossiers/{khoi.code}", "Đã nhận đủ hồ sơ"),
+    ):
         _no_sideways_scroll(narrow, f"{live_server.url}{path}", path)
-        found = narrow.locator("main table").get_by_text(action, exact=True)
+        found = (
+            narrow.locator("main table")
+            .get_by_role("button", name=action)
+            .or_(narrow.locator("main table").get_by_role("link", name=action))
+        )
         assert found.count() >= 1, path
         for box in (found.nth(i).bounding_box() for i in range(found.count())):
             assert box is not None and box["x"] + box["width"] <= 390, (path, box)

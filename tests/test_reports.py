@@ -1,6 +1,7 @@
 """Dashboard, report page, charts, filing and the targets page: who may see them, and what."""
 
 import io
+import re
 import shutil
 import subprocess
 from datetime import date, datetime
@@ -340,6 +341,14 @@ def test_principal_sets_dated_targets_for_the_school(client, auth, make):
     assert db.session.scalar(select(func.count()).where(Audit.action == "set_rule")) == 2
     html = client.get("/settings/targets").get_data(as_text=True)
     assert "97,5%" in html and "01/03, 15/09" in html
+    # a whole percentage without ".0"; a decimal comma taken (a form sent without a browser)
+    assert re.search(r'<input[^>]*name="coverage"[^>]*value="90"', html)
+    form = _targets_form(client)
+    form.update(coverage="92,5", effective_from="2021-02-01")
+    assert client.post("/settings/targets", data=form).status_code == 303
+    assert get_rule("target.coverage", school_id, date(2021, 2, 1)) == 0.925
+    html = client.get("/settings/targets").text
+    assert re.search(r'<input[^>]*name="coverage"[^>]*value="92.5"', html)
 
 
 def test_office_targets_apply_to_schools_without_their_own(client, auth, make):

@@ -40,8 +40,24 @@ def _percent_value(data) -> float:
     return float(data) / 100
 
 
+class PercentField(DecimalField):
+    """A percentage: no ".0" on a whole number ("90", "97.5", which the browser's number
+    input shows with the reader's decimal sign), and a decimal comma taken as well as a
+    point from a form sent without the browser's input."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata([str(v).replace(",", ".", 1) for v in valuelist])
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format(Decimal(self.data).normalize(), "f")
+
+
 PERCENT = Kind(
-    make=lambda label: DecimalField(
+    make=lambda label: PercentField(
         label, places=1, validators=[InputRequired(), NumberRange(min=0, max=100)]
     ),
     to_form=lambda v: (Decimal(str(v)) * 100).quantize(Decimal("0.1")),

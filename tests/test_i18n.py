@@ -233,6 +233,24 @@ def _vietnamese_left(html: str, data: list[str]) -> list[str]:
     return sorted({c.strip() for c in chunks if VIETNAMESE.search(c)})
 
 
+def _late_with_apology(make, now: datetime):
+    """A dossier returned 19 days late, with an apology sent in time."""
+    dossier = make.dossier(
+        received_at=now - timedelta(days=40),
+        returned_at=now - timedelta(days=1),
+        due_date=(now - timedelta(days=20)).date(),
+    )
+    issue_apology(
+        dossier,
+        reason="Chờ xác minh",
+        new_due_date=(now - timedelta(days=2)).date(),
+        channel="phone",
+        issued_at=now - timedelta(days=21),
+        backdate_reason="offline",
+    )
+    return dossier
+
+
 def test_english_pages_have_no_vietnamese_ui_left(client, make, auth):
     now = local_now()
     school = make.school()
@@ -245,19 +263,7 @@ def test_english_pages_have_no_vietnamese_ui_left(client, make, auth):
         returned_at=now - timedelta(days=1),
         due_date=(now - timedelta(days=20)).date(),
     )
-    apologised = make.dossier(
-        received_at=now - timedelta(days=40),
-        returned_at=now - timedelta(days=1),
-        due_date=(now - timedelta(days=20)).date(),
-    )
-    issue_apology(
-        apologised,
-        reason="Chờ xác minh",
-        new_due_date=(now - timedelta(days=2)).date(),
-        channel="phone",
-        issued_at=now - timedelta(days=21),
-        backdate_reason="offline",
-    )
+    apologised = _late_with_apology(make, now)
     db.session.commit()
     # A parent answers in English, dissatisfied: a follow-up case opens.
     form = client.get(f"/s/{returned.token}?lang=en")
@@ -378,19 +384,7 @@ def test_printed_papers_are_vietnamese_whatever_the_ui_language(client, make, au
     """A staff member reading the app in English still prints the school's papers in
     Vietnamese, the official language of a school (Law on Education 2019, Art. 11(1))."""
     now = local_now()
-    returned = make.dossier(
-        received_at=now - timedelta(days=40),
-        returned_at=now - timedelta(days=1),
-        due_date=(now - timedelta(days=20)).date(),
-    )
-    issue_apology(
-        returned,
-        reason="Chờ xác minh",
-        new_due_date=(now - timedelta(days=2)).date(),
-        channel="phone",
-        issued_at=now - timedelta(days=21),
-        backdate_reason="offline",
-    )
+    returned = _late_with_apology(make, now)
     notice = request_supplement(make.dossier(received_at=now - timedelta(hours=3)), papers="Ảnh")
     db.session.commit()
     auth.login("principal")

@@ -346,6 +346,14 @@ def test_english_pages_have_no_vietnamese_ui_left(client, make, auth):
         "/survey-entry",
         "/kiosks",
     ]
+    # The procedure by its English name where the school gave one; the Vietnamese one on
+    # Vietnamese pages (and on the papers, always).
+    english_name = returned.procedure.name_en
+    assert english_name and english_name in form.text and returned.procedure.name not in form.text
+    for url in (f"/dossiers/{returned.code}", "/dossiers"):
+        assert english_name in client.get(url).text, url
+    assert returned.procedure.name in client.get(f"/dossiers/{returned.code}?lang=vi").text
+    client.get("/dossiers?lang=en")  # back to English for the pages below
     left = {}
     for name, page in parent_pages.items():
         assert page.status_code < 500

@@ -3,6 +3,7 @@
 import secrets
 from datetime import date, datetime
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
@@ -124,6 +125,15 @@ class Procedure(Model):
     active: Mapped[bool] = mapped_column(default=True)
 
     school: Mapped[School] = relationship()
+
+    @property
+    def local_name(self) -> str:
+        """The name in the page's language: the English name, where one is given, on a
+        page in English; else the Vietnamese name (which the papers always print)."""
+        locale = get_locale()
+        if self.name_en and locale is not None and locale.language == "en":
+            return self.name_en
+        return self.name
 
 
 # What reports.queries.returns() reads of a resolved dossier, beside its resolved time:

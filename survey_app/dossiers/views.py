@@ -160,7 +160,7 @@ def new():
     form = DossierForm()
     procedures = {p.id: p for p in school_procedures(active_only=True)}
     form.procedure.choices = [("", _("— Chọn thủ tục —"))] + [
-        (p.id, f"{p.name} ({p.working_days} " + _("ngày làm việc") + ")")
+        (p.id, f"{p.local_name} ({p.working_days} " + _("ngày làm việc") + ")")
         for p in procedures.values()
     ]
     if form.validate_on_submit():

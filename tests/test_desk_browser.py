@@ -307,6 +307,19 @@ def test_row_actions_stay_on_screen_at_390_px(live_server, narrow, desk):
             assert box is not None and box["x"] + box["width"] <= 390, (path, box)
 
 
+def test_the_offices_case_summary_is_one_card_a_school_at_390_px(live_server, narrow, desk, make):
+    """Eight number columns do not fit a phone: each school is a card of labelled figures
+    (the header row stood 200 px tall above one squeezed row)."""
+    office = make.user("office", username="phong")
+    db.session.commit()
+    browser_login(narrow, live_server, office)
+    _no_sideways_scroll(narrow, f"{live_server.url}/cases/summary", "summary")
+    assert not narrow.locator("table.summary thead").is_visible()
+    cells = narrow.locator("table.summary td[data-label]")
+    assert cells.count() == 8 and cells.nth(4).get_attribute("data-label") == "Quá hạn"
+    assert cells.nth(4).evaluate("td => getComputedStyle(td).display") == "block"
+
+
 def test_paper_entry_questions_keep_their_width_at_390_px(live_server, narrow, desk):
     """On a phone the detail questions of the paper form stack above their answers; beside
     them they were squeezed to one word a line."""

@@ -272,7 +272,8 @@ def test_office_summary_counts_every_school_without_personal_data(client, auth, 
     auth.login("office")
     html = client.get("/cases/summary").get_data(as_text=True)
     assert here.name in html and "Trường Khác Xa" in html
-    assert '<td class="num overdue">1</td>' in html and '<td class="num bad">1</td>' in html
+    assert '<td class="num overdue" data-label="Quá hạn">1</td>' in html
+    assert '<td class="num bad" data-label="Nghiêm trọng">1</td>' in html
     for private in ("riêng tư", "Lê Thị Mẹ", late.response.dossier.code):
         assert private not in html
 

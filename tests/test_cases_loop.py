@@ -188,6 +188,19 @@ def test_a_new_resolution_is_asked_about_again(client, make, auth):
     assert client.post(f"{url}/resolve", data=data).status_code == 303
     html = loop_form(client, dossier)
     assert "Hiệu trưởng đã gặp trực tiếp" in html and QUESTION in html
+    # The "Không" still counts until the parent answers the new resolution: resolving
+    # again does not wipe it from the verdicts the principal and the office see.
+    assert _verdicts(client) == (0, 1)
+    assert post_loop(client, dossier, html, answer="yes").status_code == 303
+    assert _verdicts(client) == (1, 1)
+
+
+def _verdicts(client) -> tuple[int, int]:
+    """(satisfied, answered) of the parents' verdicts, as the case summary shows them."""
+    page = client.get("/cases/summary").text
+    found = re.search(r"(\d+)/(\d+)</td>\s*</tr>", page)
+    assert found, page[-800:]
+    return int(found[1]), int(found[2])
 
 
 def test_loop_form_refuses_bad_csrf_and_bad_answers(client, make):

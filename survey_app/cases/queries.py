@@ -5,10 +5,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnExpressionArgument, Row, Select, and_, case, func, select, true
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from survey_app import questions
-from survey_app.cases.models import Case, CaseStatus
+from survey_app.cases.models import Case, CaseEvent, CaseStatus, EventKind
 from survey_app.dossiers.models import Dossier
 from survey_app.extensions import db
 from survey_app.schools import School
@@ -39,28 +39,56 @@ def _count(clause):
     return func.coalesce(func.sum(case((clause, 1), else_=0)), 0)
 
 
+# Each case's latest verdict from its parent, read from the timeline, which keeps every
+# verdict. The case row keeps only the verdict on its current resolution: resolving the case
+# again clears it, so counted from the row a "Không" would vanish once the school answered
+# again. A verdict that reopened the case ("Không") has a to_status; a "Có" has none
+# (survey.loop.record_answer writes both).
+_LATEST_VERDICT = (
+    select(CaseEvent.case_id, func.max(CaseEvent.id).label("event_id"))
+    .where(CaseEvent.kind == EventKind.PARENT)
+    .group_by(CaseEvent.case_id)
+    .subquery("latest_verdict")
+)
+_VERDICT = aliased(CaseEvent, name="verdict")
+
+
+def _with_verdicts(query: Select) -> Select:
+    """`query` over cases, joined to each case's latest verdict (if any) for count_columns."""
+    return query.outerjoin(_LATEST_VERDICT, _LATEST_VERDICT.c.case_id == Case.id).outerjoin(
+        _VERDICT, _VERDICT.id == _LATEST_VERDICT.c.event_id
+    )
+
+
 def count_columns(today: date) -> list:
-    """One labelled SUM per inbox tab, plus the parents' verdicts on resolutions."""
+    """One labelled SUM per inbox tab, plus the parents' verdicts on resolutions: the cases
+    whose parent has given one, and of those the cases whose latest one is satisfied (the
+    query must go through _with_verdicts)."""
     columns = [_count(filter_clause(name, today)).label(name) for name in FILTERS[1:]]
+    answered = _VERDICT.id.is_not(None)
     return [
         func.count(Case.id).label("all"),
         *columns,
-        _count(Case.parent_satisfied.is_(True)).label("parent_satisfied"),
-        _count(Case.parent_answered_at.is_not(None)).label("parent_answered"),
+        _count(and_(answered, _VERDICT.to_status.is_(None))).label("parent_satisfied"),
+        _count(answered).label("parent_answered"),
     ]
 
 
 def case_counts(school_id: int, today: date) -> dict[str, int]:
     """How many cases each inbox tab holds, for one school."""
-    row = db.session.execute(select(*count_columns(today)).where(Case.school_id == school_id)).one()
+    query = _with_verdicts(select(*count_columns(today)).select_from(Case))
+    row = db.session.execute(query.where(Case.school_id == school_id)).one()
     return {key: int(value) for key, value in row._mapping.items()}
 
 
 def counts_by_school(today: date, school_id: int | None = None) -> Sequence[Row[Any]]:
     """Per-school counts (office: every school; principal: theirs). No personal data."""
     query = (
-        select(School.id, School.code, School.name, *count_columns(today))
-        .join(Case, Case.school_id == School.id, isouter=True)
+        _with_verdicts(
+            select(School.id, School.code, School.name, *count_columns(today)).join(
+                Case, Case.school_id == School.id, isouter=True
+            )
+        )
         .group_by(School.id, School.code, School.name)
         .order_by(School.name)
     )

@@ -208,6 +208,13 @@ def test_unknown_expired_withdrawn(client, make):
     assert strip(unknown) == strip(gone)
     assert len(unknown.data) == len(gone.data)
     assert "Đường dẫn không còn hiệu lực" in strip(gone)
+    # Reached from the code on the slip: no "type the code" that leads back here; the same
+    # page again whether the code's dossier is unknown, expired or withdrawn.
+    by_code = [client.get(f"/s/{t}?via=code") for t in ("A" * 32, expired.token, withdrawn.token)]
+    assert [r.status_code for r in by_code] == [404, 410, 410]
+    assert len({strip(r) for r in by_code}) == 1
+    assert "liên hệ Bộ phận một cửa" in strip(by_code[0])
+    assert 'href="/s"' not in strip(by_code[0]) and "Nhập mã khảo sát" not in strip(by_code[0])
     # Posting to them stores nothing.
     assert submit(client, expired, {"overall": "satisfied"}, csrf=False).status_code == 410
     assert count(Response) == 0

@@ -3,11 +3,12 @@
 import logging
 import statistics
 import time
+from datetime import timedelta
 
 import pytest
 
 from survey_app.survey.lookup import fingerprint, normalise_short_code
-from tests.test_survey import open_form, returned_dossier, stored, submit
+from tests.test_survey import local_now, open_form, returned_dossier, stored, submit
 
 
 @pytest.mark.parametrize(
@@ -134,8 +135,6 @@ def test_failed_lookups_are_logged_without_the_token(client, caplog):
 
 
 def test_unknown_answers_like_expired_in_timing(client, make):
-    from datetime import timedelta
-
     from survey_app.extensions import db
     from survey_app.timeutil import utcnow
 
@@ -153,3 +152,12 @@ def test_unknown_answers_like_expired_in_timing(client, make):
 
     unknown, gone = median_ms("/s/" + "U" * 32), median_ms(f"/s/{expired.token}")
     assert 0.33 < unknown / gone < 3, (unknown, gone)
+
+
+def test_status_page_tells_a_code_user_to_type_the_code_again(client, make):
+    """Before the return, the page says how to come back: the link, or the typed code."""
+    dossier = make.dossier(received_at=local_now() - timedelta(days=1))
+    by_code = client.get(f"/s/{dossier.token}?via=code").text
+    by_link = client.get(f"/s/{dossier.token}").text
+    assert "nhập lại mã này" in by_code and "mở lại đường dẫn này" not in by_code
+    assert "mở lại đường dẫn này" in by_link

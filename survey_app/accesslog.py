@@ -4,7 +4,9 @@
 failure log and gunicorn's access log use the same one, so the two can be matched.
 `RedactingLogger` is gunicorn's logger (`logger_class` in gunicorn.conf.py) with the survey
 paths `/s/<token>...` written as `/s/~<fingerprint>...` in the request line, the path and
-the Referer of every access-log line.
+the Referer of every access-log line; so are the desk tablet's paths, which carry a
+parent's short code (`/kiosk/<short_code>`: it opens their survey at /s too) or a device's
+enrolment code (`/kiosk/enrol/<code>`, a bearer secret while it lasts).
 """
 
 import hashlib
@@ -16,6 +18,10 @@ from gunicorn.glogging import Logger
 # doubled slashes (//s/<token> and /s//<token> reach the same page) or a %-escaped "s",
 # and as a query value (?next=/s/<token>).
 _SURVEY_PATH = re.compile(r"((?:^|[\s=])(?:https?://[^/\s]*)?/+(?:s|%73|%53)/+)([^/?&#\s]+)")
+# /kiosk/<short_code> and /kiosk/enrol/<code> (not /kiosk/done, the tablet's own page).
+_KIOSK_PATH = re.compile(
+    r"((?:^|[\s=])(?:https?://[^/\s]*)?/+kiosk/+(?:enrol/+)?)(?!done(?:[/?#\s]|$))([^/?&#\s]+)"
+)
 # A query value that may be a survey token or a typed short code: `code=`/`token=`, and any
 # value of 16 or more token characters (a token pasted into ?next=, ?q=, ...).
 _QUERY_SECRET = re.compile(
@@ -34,9 +40,11 @@ def _query_value(match: re.Match) -> str:
 
 
 def redact(text: str) -> str:
-    """Every `/s/<token>` in a request line, path or URL as `/s/~<fingerprint>`, and every
-    query value that may be a token or a short code as `~<fingerprint>`."""
-    text = _SURVEY_PATH.sub(lambda m: f"{m.group(1)}~{fingerprint(m.group(2))}", text)
+    """Every `/s/<token>` (and the tablet's `/kiosk/<code>`) in a request line, path or URL
+    as `/s/~<fingerprint>`, and every query value that may be a token or a short code as
+    `~<fingerprint>`."""
+    for path in (_SURVEY_PATH, _KIOSK_PATH):
+        text = path.sub(lambda m: f"{m.group(1)}~{fingerprint(m.group(2))}", text)
     return _QUERY_SECRET.sub(_query_value, text)
 
 

@@ -43,6 +43,22 @@ def test_access_log_redacts_every_spelling_of_a_token(logged):
     assert TOKEN not in out and "~" in out, out
 
 
+def test_the_tablets_codes_are_redacted_but_not_its_own_pages():
+    """/kiosk/<short_code> is the parent's code (it opens their survey at /s too);
+    /kiosk/enrol/<code> turns a browser into an enrolled tablet while it lasts."""
+    for line in (
+        "GET /kiosk/ABCD2345 HTTP/1.1",
+        "POST //kiosk/ABCD2345 HTTP/1.1",
+        f"GET /kiosk/enrol/{TOKEN} HTTP/1.1",
+        "https://school.test/kiosk/ABCD2345",
+    ):
+        out = redact(line)
+        assert "ABCD2345" not in out and TOKEN not in out and "/~" in out, out
+    assert redact("GET /kiosk/done HTTP/1.1") == "GET /kiosk/done HTTP/1.1"
+    assert redact("GET /kiosk?lang=en HTTP/1.1") == "GET /kiosk?lang=en HTTP/1.1"
+    assert redact("GET /kiosks/3/link HTTP/1.1") == "GET /kiosks/3/link HTTP/1.1"
+
+
 def test_short_codes_in_query_strings_are_redacted():
     assert redact("GET /s?code=ABCD2345&lang=vi HTTP/1.1") == (
         f"GET /s?code=~{fingerprint('ABCD2345')}&lang=vi HTTP/1.1"

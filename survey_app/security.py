@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 from flask import Flask, abort, g, request
 from flask.wrappers import Request
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 BAD_FORM_FIELDS = "hai_long.bad_form_fields"  # request.environ key
@@ -18,15 +19,19 @@ TOKEN_ENDPOINTS = {"survey.survey", "survey.more", "survey.thanks", "survey.loop
 
 
 class StrictFormDataParser(FormDataParser):
-    """Notes the fields of a urlencoded body whose percent-escapes are not UTF-8.
+    """Notes the fields of a urlencoded body whose percent-escapes are not UTF-8, and
+    refuses one of more fields than MAX_FORM_PARTS (413).
 
     Werkzeug keeps such bytes percent-quoted ("%C3(") instead of failing, so a field would
     silently store them; the names let `refuse_bad_form_text` answer 400 instead, and the
-    survey re-render its form with a message on those fields.
+    survey re-render its form with a message on those fields. Werkzeug counts the parts of
+    a multipart body only; a urlencoded one of thousands of fields is held to the same.
     """
 
     def _parse_urlencoded(self, stream, mimetype, content_length, options):
         body = stream.read()
+        if self.max_form_parts is not None and body.count(b"&") >= self.max_form_parts:
+            raise RequestEntityTooLarge()
         try:
             parse_qsl(body.decode(), keep_blank_values=True, errors="strict")
         except UnicodeDecodeError:

@@ -175,5 +175,6 @@ class TokenCSRF(CSRF):
 
     def validate_csrf_token(self, form, field) -> None:
         data = field.data if isinstance(field.data, str) else ""
-        if not data or not hmac.compare_digest(data, field.current_token):
+        sent_twice = len(field.raw_data or ()) > 1  # `csrf_token=good&csrf_token=x`: refused
+        if sent_twice or not data or not hmac.compare_digest(data, field.current_token):
             raise ValidationError(self.message)

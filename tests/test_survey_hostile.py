@@ -132,6 +132,7 @@ def test_tampered_details_and_reasons_are_400(client, make, overall, field, valu
         ("satisfied", "comment=a&comment=b"),
         ("dissatisfied", "comment=a&comment=b"),
         ("dissatisfied", "phone=0901234567&phone=0911111111&consent=y"),
+        ("dissatisfied", "phone=0901234567&consent=y&consent="),
     ],
 )
 def test_parameter_pollution_is_400(client, make, overall, body):
@@ -141,6 +142,15 @@ def test_parameter_pollution_is_400(client, make, overall, body):
     dossier = answered(client, make, overall)
     assert raw_more(client, dossier, body).status_code == 400
     assert untouched(dossier)
+
+
+def test_a_second_csrf_token_after_the_good_one_is_400(client, make):
+    """`csrf_token=<good>&csrf_token=x`: refused, not read as its first value."""
+    dossier = returned_dossier(make)
+    _html, token = open_form(client, dossier)
+    body = f"csrf_token={token}&csrf_token=x&overall=satisfied".encode()
+    assert client.post(f"/s/{dossier.token}", data=body, content_type=FORM).status_code == 400
+    assert count(Response) == 0
 
 
 def test_repeated_reason_is_stored_once(client, make):

@@ -114,6 +114,10 @@ class SingleStringField(SingleValueMixin, StringField):
     pass
 
 
+class SingleBooleanField(SingleValueMixin, BooleanField):
+    """A box ticked once (`consent=y&consent=` is tampering, not an answer)."""
+
+
 def comment_length(form, field) -> None:
     if field.data and len(field.data) > questions.COMMENT_MAX:
         raise ValidationError(
@@ -218,7 +222,7 @@ def make_survey_form(
             filters=[normalise_text],
             validators=[no_control_chars, phone_format],
         )
-        attrs["consent"] = BooleanField(
+        attrs["consent"] = SingleBooleanField(
             _l("Tôi đồng ý để nhà trường dùng số điện thoại này chỉ để liên hệ về góp ý này.")
         )
     return type(name, (BaseSurveyForm,), attrs)

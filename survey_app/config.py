@@ -151,10 +151,18 @@ CONFIGS = {
 }
 
 
+def _patterned(key: str) -> bool:
+    """A key with no randomness in it: few distinct characters (32 spaces, "a" * 34), or a
+    short piece repeated ("changeme" * 4)."""
+    n = len(key)
+    repeated = any(key == (key[:k] * (n // k + 1))[:n] for k in range(1, n // 2 + 1))
+    return len(set(key)) < 8 or repeated
+
+
 def check_production(config: dict) -> None:
-    """Refuse to start in production with a missing, default or short SECRET_KEY."""
+    """Refuse to start in production with a missing, default, short or patterned SECRET_KEY."""
     key = config.get("SECRET_KEY") or ""
-    if key.lower() in WEAK_SECRETS or len(key.encode()) < 32:
+    if key.lower() in WEAK_SECRETS or len(key.encode()) < 32 or _patterned(key):
         raise RuntimeError(
             "SECRET_KEY must be set to a random value of at least 32 bytes in production "
             "(python -c 'import secrets; print(secrets.token_hex(32))')."

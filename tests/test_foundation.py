@@ -1,6 +1,7 @@
 """The app shell: route walk, security headers, limits, production refusals, migrations."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -110,7 +111,7 @@ def test_session_cookie_flags(client, auth):
 def test_production_config_hardening(monkeypatch):
     good = {
         "APP_ENV": "production",
-        "SECRET_KEY": "k" * 40,
+        "SECRET_KEY": secrets.token_hex(32),
         "TRUSTED_HOSTS": ["school.test"],
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
     }
@@ -185,7 +186,7 @@ def test_production_accepts_a_strong_key_from_the_environment(tmp_path):
     env = {
         **os.environ,
         "APP_ENV": "production",
-        "SECRET_KEY": "s" * 48,
+        "SECRET_KEY": secrets.token_hex(32),
         "TRUSTED_HOSTS": "school.test",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
     }

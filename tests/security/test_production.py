@@ -258,10 +258,15 @@ WORDLIST = [
         "é" * 15,
         DEV_SECRET,
         TestingConfig.SECRET_KEY,
+        " " * 32,
+        "a" * 34,
+        "changeme" * 4,
+        "abcdefgh" * 4,
     ],
 )
 def test_production_refuses_weak_or_published_keys(key):
-    """Unset, a default, shorter than 32 bytes (UTF-8), or a key printed in this repository."""
+    """Unset, a default, shorter than 32 bytes (UTF-8), patterned (few distinct characters,
+    or a piece repeated), or a key printed in this repository."""
     config = {
         "APP_ENV": "production",
         "TRUSTED_HOSTS": [HOST],

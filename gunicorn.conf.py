@@ -7,6 +7,7 @@ environment; gunicorn also honours GUNICORN_CMD_ARGS.
 
 import multiprocessing
 import os
+import sys
 
 # Test knob, read before .env is (by survey_app.config, imported below), so a settings file
 # cannot set it: the fault-injection tests serve the development config through this file.
@@ -24,15 +25,14 @@ def check_server_settings() -> None:
     have no Secure cookie, no host check and, without SECRET_KEY, the development key.
     """
     # Importing the config reads .env (the settings file the `flask` command reads too).
-    from survey_app.config import WEAK_SECRETS, env_bool
+    from survey_app.config import env_bool, weak_secret
 
     non_production_allowed = env_bool("HL_NON_PRODUCTION_SERVER", environ=_CALLER_ENV)
     app_env = os.environ.get("APP_ENV", "development")
     if app_env != "production" and not non_production_allowed:
         _refuse_to_serve(f"APP_ENV is {app_env!r}; gunicorn serves APP_ENV=production only.")
-    key = os.environ.get("SECRET_KEY", "")
-    if key.lower() in WEAK_SECRETS or len(key.encode()) < 32:
-        _refuse_to_serve("SECRET_KEY is missing, published or shorter than 32 bytes.")
+    if weak_secret(os.environ.get("SECRET_KEY")):
+        _refuse_to_serve("SECRET_KEY is missing, published, shorter than 32 bytes or patterned.")
 
 
 check_server_settings()
@@ -51,6 +51,14 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
 # Sync workers: every request is short and mostly waits on the database. 2 x cores + 1,
 # capped so a big host does not open more database connections than PostgreSQL allows.
 workers = _int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 12))
+if workers > 1 and not os.environ.get("REDIS_URL"):
+    # Flask-Limiter then counts in each worker's memory (README, "Single PC with SQLite").
+    print(
+        f"gunicorn.conf.py: warning: REDIS_URL is not set: each of the {workers} workers "
+        "counts login and survey-link attempts on its own, so those limits are "
+        f"{workers} times looser; set REDIS_URL, or WEB_CONCURRENCY=1.",
+        file=sys.stderr,
+    )
 worker_class = "sync"
 # Heartbeat files on tmpfs: a worker blocked on a slow disk is not killed by mistake.
 worker_tmp_dir = "/dev/shm"  # noqa: S108

@@ -159,10 +159,17 @@ def _patterned(key: str) -> bool:
     return len(set(key)) < 8 or repeated
 
 
+def weak_secret(key: str | None) -> bool:
+    """A SECRET_KEY production refuses (the app and gunicorn.conf.py alike): missing, a
+    published or default one, shorter than 32 bytes, or patterned."""
+    key = key or ""
+    return key.lower() in WEAK_SECRETS or len(key.encode()) < 32 or _patterned(key)
+
+
 def check_production(config: dict) -> None:
     """Refuse to start in production with a missing, default, short or patterned SECRET_KEY."""
     key = config.get("SECRET_KEY") or ""
-    if key.lower() in WEAK_SECRETS or len(key.encode()) < 32 or _patterned(key):
+    if weak_secret(key):
         raise RuntimeError(
             "SECRET_KEY must be set to a random value of at least 32 bytes in production "
             "(python -c 'import secrets; print(secrets.token_hex(32))')."

@@ -86,6 +86,33 @@ def test_gunicorn_config_refuses(tmp_path, dotenv, env, refusal):
     assert f"refusing to start: {refusal}" in result.stderr
 
 
+def test_gunicorn_config_refuses_a_patterned_key_as_the_app_does(tmp_path):
+    result = _run_config(tmp_path, APP_ENV="production", SECRET_KEY="changeme" * 4)
+    assert result.returncode != 0 and "refusing to start: SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(("redis", "workers", "warned"), [("", "3", True), ("", "1", False)])
+def test_gunicorn_config_warns_when_limits_count_per_worker(tmp_path, redis, workers, warned):
+    """Without Redis each worker counts attempts on its own: said at start, not hidden."""
+    result = _run_config(
+        tmp_path,
+        f"SECRET_KEY={STRONG}\n",
+        APP_ENV="production",
+        REDIS_URL=redis,
+        WEB_CONCURRENCY=workers,
+    )
+    assert result.returncode == 0, result.stderr
+    assert ("limits are 3 times looser" in result.stderr) is warned, result.stderr
+    with_redis = _run_config(
+        tmp_path,
+        f"SECRET_KEY={STRONG}\n",
+        APP_ENV="production",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        WEB_CONCURRENCY=workers,
+    )
+    assert "REDIS_URL is not set" not in with_redis.stderr
+
+
 def test_dotenv_cannot_override_the_process_production(tmp_path):
     dotenv = f"APP_ENV=development\nSECRET_KEY={STRONG}\n"
     result = _run_config(tmp_path, dotenv, APP_ENV="production")

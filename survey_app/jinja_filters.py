@@ -1,8 +1,9 @@
 """Jinja filters and globals: dates as dd/mm/yyyy in the school's time zone, enum labels."""
 
 from types import SimpleNamespace
+from urllib.parse import urlencode
 
-from flask import Flask
+from flask import Flask, request
 from flask_babel import get_locale
 from markupsafe import Markup
 
@@ -57,6 +58,13 @@ def code_span(value: object) -> Markup:
     return Markup('<span class="code">%s</span>') % value
 
 
+def lang_url(code: str) -> str:
+    """This page in language `code`: its path and query as they are, `lang` replaced (the
+    staff's switch keeps the school, the period, the filters shown)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return f"{request.path}?{urlencode([*args, ('lang', code)])}"
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["code"] = code_span  # {{ _('... %(code)s', code=dossier.code|code) }}
     app.jinja_env.filters["vn_date"] = format_date
@@ -66,3 +74,4 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.jinja_env.globals["enums"] = ENUMS
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
+    app.jinja_env.globals["lang_url"] = lang_url

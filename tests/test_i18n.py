@@ -176,6 +176,14 @@ def test_login_page_follows_lang(app):
     assert "Đăng nhập" in client.get("/login?lang=vi").get_data(as_text=True)
 
 
+def test_the_language_switch_keeps_the_page_as_it_is(client, auth):
+    """EN/VI on a staff page keeps its query (the school, the period), only `lang` changes."""
+    auth.login("principal")
+    html = client.get("/reports?period=2020-01&lang=vi").text
+    assert 'href="/reports?period=2020-01&amp;lang=en">EN</a>' in html
+    assert 'href="/reports?period=2020-01&amp;lang=vi">VI</a>' in html
+
+
 def test_languages_come_from_the_configuration(app, make):
     """One home for the UI's languages: config LANGUAGES (?lang= outside it is ignored)."""
     app.config["LANGUAGES"] = ("vi",)

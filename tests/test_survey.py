@@ -316,7 +316,8 @@ def test_missing_overall_is_400_in_vietnamese(client, make):
     response = submit(client, dossier, {"comment": "không thuộc bước 1"})
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "Vui lòng chọn mức độ hài lòng chung" in html
+    assert "Vui lòng chọn mức độ hài lòng chung." in html
+    assert "(câu 1)" not in html  # the parent's page does not number its one question
     assert 'name="overall"' in html
     assert count(Response) == 0
 

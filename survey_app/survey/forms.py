@@ -200,7 +200,11 @@ def make_survey_form(
         attrs[questions.OVERALL_CODE] = ChoiceField(
             questions.OVERALL_LABEL,
             choices=list(questions.LEVELS),
-            required_message=_l("Vui lòng chọn mức độ hài lòng chung (câu 1)."),
+            # The staff's forms number the questions as the paper does; the parent's link
+            # shows the one question alone.
+            required_message=_l("Vui lòng chọn mức độ hài lòng chung.")
+            if token_csrf
+            else _l("Vui lòng chọn mức độ hài lòng chung (câu 1)."),
         )
     if DETAILS in parts:
         for question in questions.DETAILS:

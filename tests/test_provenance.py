@@ -173,6 +173,7 @@ def test_the_principal_sees_it_per_clerk_on_the_report_page(client, auth, answer
     html = page.get_data(as_text=True)
     assert "Nguồn phiếu trả lời" in html
     assert "Phiếu tự đánh giá có dấu hiệu được hỗ trợ, theo cán bộ trả kết quả" in html
+    assert '<section class="card provenance" id="provenance">' in html  # the dashboard's link
     section = html.split('class="card by_clerk_provenance"', 1)[1].split("</section>", 1)[0]
     row = next(r for r in section.split("<tr>") if answered["clerk"].full_name in r)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
@@ -189,6 +190,8 @@ def test_the_dashboard_shows_this_months_looking_assisted(client, auth, answered
     assert "83,3%" in tile and "5/6" in tile  # the share, with its count and interval
     assert "Tự đánh giá: 6 · có hỗ trợ (phiếu giấy, ki-ốt): 1" in tile
     assert answered["clerk"].full_name not in html
+    link = re.search(r'href="(/reports[^"]*#provenance)"', tile)  # to the table, not the top
+    assert link and 'id="provenance"' in client.get(link[1].split("#")[0]).text
 
 
 def test_the_monthly_report_split_in_csv_and_xlsx(client, auth, answered):

@@ -241,6 +241,25 @@ def test_loop_works_with_cookies_blocked(app, make):
     assert case_of(dossier).status is CaseStatus.OPEN
 
 
+def test_the_loop_keeps_the_parents_language_without_cookies(app, make):
+    """English chosen on the link stays English through the question and the thank-you,
+    with no cookie to remember it; the page offers Vietnamese back."""
+    make.user("principal")
+    dossier = returned_dossier(make)
+    parent = app.test_client(use_cookies=False)
+    answer_survey(parent, dossier, "dissatisfied")
+    resolve(case_of(dossier))
+    page = parent.get(f"/s/{dossier.token}?lang=en").text
+    assert '<html lang="en">' in page and "Tiếng Việt</a>" in page
+    assert f'action="/s/{dossier.token}/loop?lang=en"' in page
+    sent = parent.post(
+        f"/s/{dossier.token}/loop?lang=en",
+        data={"csrf_token": csrf_token_from(page), "answer": "yes"},
+    )
+    assert sent.status_code == 303 and sent.headers["Location"].endswith("/loop?lang=en")
+    assert '<html lang="en">' in parent.get(sent.headers["Location"]).text
+
+
 def test_the_answer_is_taken_once(app, make):
     """Two requests that both loaded the resolved case: only the first answer counts."""
     make.user("principal")

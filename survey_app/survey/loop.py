@@ -76,7 +76,7 @@ def loop(token: str):
         return lookup.refuse("token", token, lambda: abort(404))
     if request.method == "GET":
         if case.parent_answered_at is None:
-            return redirect(url_for("survey.survey", token=token), code=303)
+            return redirect(url_for("survey.survey", token=token, lang=_lang()), code=303)
         return _render(dossier, case, "thanks", 200)
     form = LoopForm(meta={"csrf_context": token})
     if not form.validate():
@@ -90,7 +90,13 @@ def loop(token: str):
     db.session.commit()
     if not satisfied and current_app.config["MAIL_SEND_AFTER_COMMIT"]:
         send_soon()
-    return redirect(url_for("survey.loop", token=token), code=303)
+    return redirect(url_for("survey.loop", token=token, lang=_lang()), code=303)
+
+
+def _lang() -> str | None:
+    """The page's ?lang=, kept across this page's form and redirects: a parent whose
+    browser blocks cookies stays in the language they chose."""
+    return request.args.get("lang") or None
 
 
 def record_answer(case: Case, satisfied: bool, comment: str | None) -> bool:

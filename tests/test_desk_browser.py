@@ -320,6 +320,18 @@ def test_the_offices_case_summary_is_one_card_a_school_at_390_px(live_server, na
     assert cells.nth(4).evaluate("td => getComputedStyle(td).display") == "block"
 
 
+def test_charts_keep_a_readable_size_at_390_px(live_server, narrow, desk):
+    """Shrunk to a phone's width a chart's labels were 4 px tall: it keeps 640 px and
+    scrolls sideways in its own box, the page itself does not."""
+    browser_login(narrow, live_server, desk["principal"])
+    for path in ("/reports", "/dashboard"):
+        _no_sideways_scroll(narrow, f"{live_server.url}{path}", path)
+        widths = narrow.eval_on_selector_all(
+            "img.chart", "imgs => imgs.map(i => i.getBoundingClientRect().width)"
+        )
+        assert widths and min(widths) >= 600, (path, widths)
+
+
 def test_paper_entry_questions_keep_their_width_at_390_px(live_server, narrow, desk):
     """On a phone the detail questions of the paper form stack above their answers; beside
     them they were squeezed to one word a line."""

@@ -2,6 +2,7 @@
 a supplement moves the due date, the forms print with their titles, escaped, for the
 school's clerk and principal only."""
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -131,6 +132,27 @@ def test_control_sheet_and_book_print(client, auth, make):
     receipt = client.get(f"/dossiers/{dossier.code}/receipt").get_data(as_text=True)
     assert "Mẫu số 01" in receipt and "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in receipt
     assert f"{dossier.code}/TN" in receipt
+
+
+def test_a_notice_is_numbered_within_its_dossier(client, auth, make):
+    """Số: <dossier code>/<form suffix>-<n>: the dossier's first supplement request is 1, its
+    second 2, whatever other dossiers' forms came between (not the database's row id)."""
+    auth.login("clerk")
+    first, other = make.dossier(), make.dossier()
+    numbers = []
+    for dossier in (other, first, other, first):
+        notice = request_supplement(dossier, papers="Ảnh 3x4.")
+        complete_supplement(dossier)
+        db.session.commit()
+        html = client.get(f"/dossiers/{dossier.code}/notices/{notice.id}").text
+        numbers.append(re.search(r"Số: ([^<]+)<", html)[1])
+    suffix = numbers[0].split("/")[1].rsplit("-", 1)[0]
+    assert numbers == [
+        f"{other.code}/{suffix}-1",
+        f"{first.code}/{suffix}-1",
+        f"{other.code}/{suffix}-2",
+        f"{first.code}/{suffix}-2",
+    ]
 
 
 @pytest.mark.parametrize("moved", [True, False])

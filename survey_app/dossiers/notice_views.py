@@ -137,10 +137,13 @@ def notice(code, notice_id):
     form = (
         official_forms.SUPPLEMENT if row.kind is NoticeKind.SUPPLEMENT else official_forms.REFUSAL
     )
+    # Numbered within the dossier: its first supplement request is BS-1, its second BS-2.
+    ordinal = 1 + sum(1 for n in dossier.notices if n.kind is row.kind and n.id < row.id)
     return render_template(
         "dossiers/notice.html",
         dossier=dossier,
         notice=row,
+        number=f"{dossier.code}/{form.suffix}-{ordinal}",
         form=form,
         issued_local=to_local(row.issued_at),
         received_local=to_local(dossier.received_at),

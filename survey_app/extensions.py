@@ -92,9 +92,16 @@ def rowcount(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+def asked_lang() -> str | None:
+    """The language this request's ?lang= asks for, if it is one of config LANGUAGES. Links
+    and redirects of the parent's pages carry it on, for browsers that block the cookie."""
+    lang = request.args.get("lang")
+    return lang if lang in current_app.config["LANGUAGES"] else None
+
+
 def select_locale() -> str:
     """Vietnamese first: ?lang=, then the lang cookie, never the browser's guess."""
     if not has_request_context():
         return "vi"  # CLI commands, mail threads: the school's language
-    lang = request.args.get("lang") or request.cookies.get("lang", "")
+    lang = asked_lang() or request.cookies.get("lang", "")
     return lang if lang in current_app.config["LANGUAGES"] else "vi"

@@ -20,6 +20,7 @@ from survey_app.dossiers.models import (
     ReturnChannel,
 )
 from survey_app.dossiers.register import RegisterState
+from survey_app.extensions import asked_lang
 from survey_app.letterhead import date_line
 from survey_app.survey.models import Overall, ResponseChannel
 from survey_app.timeutil import format_date, format_datetime
@@ -75,3 +76,4 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["enums"] = ENUMS
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.globals["lang_url"] = lang_url
+    app.jinja_env.globals["asked_lang"] = asked_lang  # ?lang= carried on by the parent's links

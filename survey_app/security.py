@@ -11,6 +11,8 @@ from flask.wrappers import Request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
+from survey_app.extensions import asked_lang
+
 BAD_FORM_FIELDS = "hai_long.bad_form_fields"  # request.environ key
 # Views that re-render their own form with a precise message for bad bytes.
 SELF_CHECKED_ENDPOINTS = {"survey.survey", "survey.more"}
@@ -20,7 +22,7 @@ TOKEN_ENDPOINTS = {"survey.survey", "survey.more", "survey.thanks", "survey.loop
 
 class StrictFormDataParser(FormDataParser):
     """Notes the fields of a urlencoded body whose percent-escapes are not UTF-8, and
-    refuses one of more fields than MAX_FORM_PARTS (413).
+    refuses a body of more fields than MAX_FORM_PARTS (413).
 
     Werkzeug keeps such bytes percent-quoted ("%C3(") instead of failing, so a field would
     silently store them; the names let `refuse_bad_form_text` answer 400 instead, and the
@@ -139,8 +141,8 @@ def register(app: Flask) -> None:
         if not request.path.startswith("/static/"):
             # Staff pages, exports and survey links: never stored by a shared browser or proxy.
             response.headers["Cache-Control"] = "no-store"
-        lang = request.args.get("lang")
-        if lang in app.config["LANGUAGES"]:
+        lang = asked_lang()
+        if lang is not None:
             response.set_cookie(
                 "lang",
                 lang,

@@ -18,7 +18,7 @@ from survey_app.cases.models import Case, CaseStatus, EventKind
 from survey_app.cases.queries import DONE
 from survey_app.cases.routing import case_due_date
 from survey_app.dossiers.models import Dossier
-from survey_app.extensions import csrf, db, rowcount
+from survey_app.extensions import asked_lang, csrf, db, rowcount
 from survey_app.notify.mail import enqueue_mail, public_url, send_soon
 from survey_app.survey import bp, lookup
 from survey_app.survey.forms import LoopForm
@@ -76,7 +76,7 @@ def loop(token: str):
         return lookup.refuse("token", token, lambda: abort(404))
     if request.method == "GET":
         if case.parent_answered_at is None:
-            return redirect(url_for("survey.survey", token=token, lang=_lang()), code=303)
+            return redirect(url_for("survey.survey", token=token, lang=asked_lang()), code=303)
         return _render(dossier, case, "thanks", 200)
     form = LoopForm(meta={"csrf_context": token})
     if not form.validate():
@@ -90,13 +90,7 @@ def loop(token: str):
     db.session.commit()
     if not satisfied and current_app.config["MAIL_SEND_AFTER_COMMIT"]:
         send_soon()
-    return redirect(url_for("survey.loop", token=token, lang=_lang()), code=303)
-
-
-def _lang() -> str | None:
-    """The page's ?lang=, kept across this page's form and redirects: a parent whose
-    browser blocks cookies stays in the language they chose."""
-    return request.args.get("lang") or None
+    return redirect(url_for("survey.loop", token=token, lang=asked_lang()), code=303)
 
 
 def record_answer(case: Case, satisfied: bool, comment: str | None) -> bool:

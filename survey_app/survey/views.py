@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from survey_app import questions
 from survey_app.dossiers.models import Dossier
-from survey_app.extensions import csrf
+from survey_app.extensions import asked_lang, csrf
 from survey_app.security import bad_form_fields
 from survey_app.sqlite_settings import reads_first
 from survey_app.survey import bp, details, lookup
@@ -23,13 +23,8 @@ def _via() -> str | None:
     return "code" if request.args.get("via") == "code" else None
 
 
-def _lang() -> str | None:
-    lang = request.args.get("lang")
-    return lang if lang in current_app.config["LANGUAGES"] else None
-
-
 def _survey_url(token: str, **extra) -> str:
-    return url_for("survey.survey", token=token, via=_via(), lang=_lang(), **extra)
+    return url_for("survey.survey", token=token, via=_via(), lang=asked_lang(), **extra)
 
 
 @bp.context_processor
@@ -85,12 +80,12 @@ def _more_page(dossier: Dossier, answer: details.StepOne, form: BaseSurveyForm, 
         fields=_fields_html(form),
         dossier=dossier,
         satisfied=answer.overall in questions.SATISFIED_VALUES,
-        action=url_for("survey.more", token=dossier.token, lang=_lang()),
+        action=url_for("survey.more", token=dossier.token, lang=asked_lang()),
     ), status
 
 
 def _thanks_url(token: str) -> str:
-    return url_for("survey.thanks", token=token, lang=_lang())
+    return url_for("survey.thanks", token=token, lang=asked_lang())
 
 
 def _refused(dossier: Dossier, refused: Refusal):
@@ -127,7 +122,7 @@ def survey(token: str):
         return _form_page(dossier, form, 400)
     if store_response(dossier, form, channel) is None:
         return _answered(dossier)
-    return redirect(url_for("survey.more", token=token, lang=_lang()), code=303)
+    return redirect(url_for("survey.more", token=token, lang=asked_lang()), code=303)
 
 
 @bp.route("/s/<token>/more", methods=["GET", "POST"])
@@ -139,7 +134,7 @@ def more(token: str):
         return lookup.refuse("token", token, lambda: _gone(404))
     answer = details.step_one(dossier)
     if answer is None:  # no step 1 yet (or the dossier is not open for answers)
-        return redirect(url_for("survey.survey", token=token, lang=_lang()), code=303)
+        return redirect(url_for("survey.survey", token=token, lang=asked_lang()), code=303)
     if not details.is_open(dossier, answer):
         if request.method == "POST":
             return _thanks_page(dossier, 409, closed=True)
@@ -178,7 +173,7 @@ def thanks(token: str):
     if dossier is None:
         return lookup.refuse("token", token, lambda: _gone(404))
     if not lookup.answered_at_lookup(dossier):
-        return redirect(url_for("survey.survey", token=token, lang=_lang()), code=303)
+        return redirect(url_for("survey.survey", token=token, lang=asked_lang()), code=303)
     return _thanks_page(dossier)
 
 
@@ -203,5 +198,5 @@ def enter_code():
             lambda: (render_template("survey/enter_code.html", form=form), 404),
         )
     return redirect(
-        url_for("survey.survey", token=dossier.token, via="code", lang=_lang()), code=303
+        url_for("survey.survey", token=dossier.token, via="code", lang=asked_lang()), code=303
     )

@@ -8,6 +8,7 @@ national title and motto at the top right, the number and symbol, then the place
 import functools
 from datetime import date
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -21,6 +22,24 @@ SERIF_EMBEDDED = "Liberation Serif"
 # The lowest administrative units (since 1/7/2025: communes, wards and special zones directly
 # under the provinces and cities); a school's date line names the one it stands in.
 _LOCAL_UNITS = ("phường", "xã", "đặc khu", "thị trấn")
+
+
+def issuer(school) -> tuple[str, str]:
+    """The report's issuing body under its parent body, as the letterhead prints them (upper
+    case; the parent body "" when unknown). For all schools: the office that runs the site,
+    DESK_NAME, where it is configured."""
+    if school is not None:
+        return (school.authority or "").upper(), (school.name or "").upper()
+    return "", (current_app.config.get("DESK_NAME") or _("Tổng hợp các trường")).upper()
+
+
+def report_number(number: str | None, school) -> str:
+    """ "Số: 12/BC-THCS-CH", or "Số: ....../BC" with the number left to fill in (and no
+    school's code for a report of all schools)."""
+    n = number or "......"
+    if school is None:
+        return _("Số: %(n)s/BC", n=n)
+    return _("Số: %(n)s/BC-%(code)s", n=n, code=school.code)
 
 
 def signature_block(school) -> tuple[str, list[str]]:

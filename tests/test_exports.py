@@ -269,6 +269,24 @@ def test_office_exports_carry_no_personal_data(client, auth, january):
     assert name.endswith("bao-cao-tat-ca-2020-Q1.csv")
 
 
+def test_the_offices_report_is_issued_by_the_office(app, client, auth, january):
+    """All schools' report: the office that runs the site (DESK_NAME) issues it, and its
+    number has no school's code; without DESK_NAME it says what it is."""
+    auth.login("office")
+    app.config["DESK_NAME"] = "Phòng Văn hóa - Xã hội phường Chánh Hưng"
+    pdf = pdf_text(export(client, period="2020-01", format="pdf").data)
+    doc = Document(io.BytesIO(export(client, period="2020-01", format="docx").data))
+    head = " ".join(c.text for c in doc.tables[0].rows[0].cells)
+    for text in (pdf, head):
+        assert "PHÒNG VĂN HÓA - XÃ HỘI PHƯỜNG CHÁNH HƯNG" in text
+        assert "Số: ....../BC" in text and "/BC-" not in text
+    app.config["DESK_NAME"] = ""
+    pdf = pdf_text(export(client, period="2020-01", format="pdf").data)
+    assert "TỔNG HỢP CÁC TRƯỜNG" in pdf
+    school = export(client, period="2020-01", format="pdf", school="TEST").data
+    assert "Số: ....../BC-TEST" in pdf_text(school)  # a school's report: its code
+
+
 def test_export_rows_are_bounded(app, make, monkeypatch):
     from survey_app.reports import row_sheets
 

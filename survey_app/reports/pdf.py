@@ -31,7 +31,15 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from survey_app.letterhead import MOTTO, NATION, SERIF_EMBEDDED, date_line, signature_block
+from survey_app.letterhead import (
+    MOTTO,
+    NATION,
+    SERIF_EMBEDDED,
+    date_line,
+    issuer,
+    report_number,
+    signature_block,
+)
 from survey_app.reports import charts, pdf_charts
 from survey_app.reports.periods import cover_lines
 from survey_app.reports.stats import pct
@@ -151,14 +159,10 @@ def _grid(table: DataTable, st, widths: list[float] | None = None) -> Table:
 
 def _header(report: Report, st) -> Table:
     school = report.school
-    authority = (school.authority if school and school.authority else "").upper()
+    authority, name = issuer(school)
     left = [para(authority, st["center"])] if authority else []
-    left.append(
-        para((school.name if school else _("Tổng hợp các trường")).upper(), st["center_bold"])
-    )
-    number = report.number or "......"
-    code = school.code if school else ""
-    left.append(para(_("Số: %(n)s/BC-%(code)s", n=number, code=code), st["center"]))
+    left.append(para(name, st["center_bold"]))
+    left.append(para(report_number(report.number, school), st["center"]))
     right = [
         para(NATION, st["center_bold"]),
         para(MOTTO, st["center_bold"]),

@@ -19,7 +19,15 @@ from docx.shared import Cm, Pt
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from survey_app.letterhead import MOTTO, NATION, SERIF, date_line, signature_block
+from survey_app.letterhead import (
+    MOTTO,
+    NATION,
+    SERIF,
+    date_line,
+    issuer,
+    report_number,
+    signature_block,
+)
 from survey_app.reports import charts
 from survey_app.reports.periods import cover_lines
 from survey_app.reports.stats import pct
@@ -81,17 +89,15 @@ def _header(doc, report: Report) -> None:
     _widths(grid, [6.5, WIDTH - 6.5])
     left, right = grid.rows[0].cells
     left.paragraphs[0].text = ""
-    if school and school.authority:
-        _font(left.paragraphs[0].add_run(school.authority.upper()), 12)
+    authority, name = issuer(school)
+    if authority:
+        _font(left.paragraphs[0].add_run(authority), 12)
         left.paragraphs[0].alignment = CENTER
-        _para(left, (school.name or "").upper(), 12, bold=True, align=CENTER)
+        _para(left, name, 12, bold=True, align=CENTER)
     else:
-        name = school.name if school else _("Tổng hợp các trường")
-        _font(left.paragraphs[0].add_run(name.upper()), 12, bold=True)
+        _font(left.paragraphs[0].add_run(name), 12, bold=True)
         left.paragraphs[0].alignment = CENTER
-    number = report.number or "......"
-    code = school.code if school else ""
-    _para(left, _("Số: %(n)s/BC-%(code)s", n=number, code=code), 13, align=CENTER)
+    _para(left, report_number(report.number, school), 13, align=CENTER)
     _font(right.paragraphs[0].add_run(NATION), 12, bold=True)
     right.paragraphs[0].alignment = CENTER
     motto = _para(right, MOTTO, 13, bold=True, align=CENTER)

@@ -222,3 +222,24 @@ def test_every_printed_paper_is_set_in_one_serif_with_every_vietnamese_letter(
             assert set(heading) == {family}, (path, heading)
     finally:
         context.close()
+
+
+def test_a_day_without_returns_prints_a_sentence_not_a_blank_page(
+    browser, live_server, make, tmp_path
+):
+    """The slips of a day with no returns: one A4 page that says there are none."""
+    user = make.user("clerk")
+    db.session.commit()
+    context, page = _print_page(browser, live_server, user, 210)
+    try:
+        page.goto(f"{live_server.url}/dossiers/slips?date=2020-01-06")
+        pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    finally:
+        context.close()
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (210, 297)
+    assert "Không có hồ sơ nào trả kết quả trong ngày 06/01/2020" in reader.pages[0].extract_text()

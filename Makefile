@@ -7,7 +7,7 @@ PORT ?= 5000
 # LibreOffice (headless Calc and Writer): the export tests open the XLSX and DOCX with it;
 # Liberation Serif 2 (every Vietnamese letter): the printed papers and the PDF report.
 APT_PACKAGES := chromium wrk poppler-utils fonts-dejavu-core fonts-liberation2 libreoffice-calc-nogui \
-  libreoffice-writer-nogui
+  libreoffice-writer-nogui nginx-light
 
 .PHONY: install install-dev install-system run test test-faults bench bench-city bench-rss lint format translations deploy clean
 
@@ -26,7 +26,7 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install-system:  ## Debian packages the browser tests and benchmarks use (needs root)
+install-system:  ## Debian packages the browser, paper, nginx-log tests and benchmarks use (needs root)
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q $(APT_PACKAGES); \
 	  else sudo apt-get update -q && sudo apt-get install -y -q $(APT_PACKAGES); fi; fi

@@ -3,6 +3,7 @@
 import fcntl
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -227,3 +228,38 @@ def test_hello_is_the_benchmarks_not_the_apps(client):
     assert "hello" not in app.view_functions
     on = hello_app.register(app)
     assert on.test_client().get("/hello").get_data() == b"Hello, world!\n"
+
+
+def test_nginx_access_log_redacts_survey_tokens_and_the_tablets_codes(tmp_path):
+    """deploy/nginx-hai-long.conf's maps and log format, run by a real nginx (Debian's,
+    from `make install-system`): the log never holds a token, a short code on the tablet's
+    path or an enrolment code; the tablet's own pages are logged as they are."""
+    conf = (ROOT / "deploy/nginx-hai-long.conf").read_text()
+    maps = "".join(re.findall(r"^map .*?^}\n", conf, re.S | re.M))
+    log_format = re.search(r"^log_format hai_long.*?;\n", conf, re.S | re.M).group(0)
+    port = _free_port()
+    temp = " ".join(f"{k}_temp_path {tmp_path}/{k};" for k in ("client_body", "proxy"))
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n{maps}{log_format}access_log {tmp_path}/access.log hai_long;\n{temp}\n"
+        f"server {{ listen 127.0.0.1:{port}; location / {{ return 204; }} }}\n}}\n"
+    )
+    nginx = ["/usr/sbin/nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
+    subprocess.run([*nginx, "-t"], check=True, capture_output=True, timeout=30)
+    subprocess.run(nginx, check=True, timeout=30)
+    token, code, enrol = secrets.token_urlsafe(24), "ABCD2345", secrets.token_urlsafe(30)
+    paths = [f"/s/{token}/thanks", f"//kiosk/{code}?x=1", f"/kiosk/enrol/{enrol}"]
+    kept = ["/kiosk/done", "/kiosk?lang=en", "/kiosks/3/link"]
+    try:
+        for path in paths + kept:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10).close()
+    finally:
+        subprocess.run([*nginx, "-s", "stop"], check=True, timeout=30)
+    for _ in range(50):  # nginx writes its log line as each request ends; stopped: flushed
+        log = (tmp_path / "access.log").read_text() if (tmp_path / "access.log").exists() else ""
+        if log.count("\n") == len(paths + kept):
+            break
+        time.sleep(0.1)
+    assert token not in log and code not in log and enrol not in log, log
+    for line in ("GET /s/~/thanks", "GET /kiosk/~?x=1", "GET /kiosk/enrol/~", *kept):
+        assert line in log, (line, log)
